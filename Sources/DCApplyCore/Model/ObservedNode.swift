@@ -1,0 +1,95 @@
+/// Node health as the provider reports it.
+public enum Health: String, Hashable, Sendable, CaseIterable {
+    /// Takes new work.
+    case healthy
+    /// Keeps what it has, takes nothing new.
+    case degraded
+    /// Holds nothing.
+    case failed
+}
+
+public enum PowerState: String, Hashable, Sendable, CaseIterable {
+    case on, off
+}
+
+/// The GPUs of a node.
+public struct GPUInfo: Hashable, Sendable {
+    public var model: String
+    public var count: Int
+    public var memoryGiB: Double
+
+    public init(model: String, count: Int, memoryGiB: Double) {
+        self.model = model
+        self.count = count
+        self.memoryGiB = memoryGiB
+    }
+}
+
+/// A drive on a node.
+public struct Drive: Hashable, Sendable {
+    public var id: String
+    public var media: Media
+    public var capacityTiB: Double
+    public var selfEncrypting: Bool
+
+    public init(id: String, media: Media, capacityTiB: Double, selfEncrypting: Bool) {
+        self.id = id
+        self.media = media
+        self.capacityTiB = capacityTiB
+        self.selfEncrypting = selfEncrypting
+    }
+}
+
+/// A node's power rating, for the draw estimate.
+public struct PowerRating: Hashable, Sendable {
+    public var idleW: Double
+    public var maxW: Double
+
+    public init(idleW: Double, maxW: Double) {
+        self.idleW = idleW
+        self.maxW = maxW
+    }
+}
+
+/// One machine as the provider observes it.
+public struct ObservedNode: Hashable, Sendable {
+    public var name: String
+    public var site: String
+    public var labels: [String: String]
+    public var gpu: GPUInfo?
+    /// Per resource key, `gpus` included (from `gpu.count` when not given).
+    public var capacity: ResourceMap
+    public var drives: [Drive]
+    public var power: PowerRating
+    public var health: Health
+    public var powerState: PowerState
+    /// Where the node is described, when it comes from a file.
+    public var source: SourceLocation?
+
+    public init(name: String, site: String, labels: [String: String], gpu: GPUInfo?, capacity: ResourceMap,
+                drives: [Drive], power: PowerRating, health: Health, powerState: PowerState, source: SourceLocation? = nil) {
+        self.name = name
+        self.site = site
+        self.labels = labels
+        self.gpu = gpu
+        self.capacity = capacity
+        self.drives = drives
+        self.power = power
+        self.health = health
+        self.powerState = powerState
+        self.source = source
+    }
+
+    public var gpuCount: Int { Int(capacity["gpus"] ?? Double(gpu?.count ?? 0)) }
+}
+
+/// What the providers report: every node of every site, by name.
+public struct ObservedState: Hashable, Sendable {
+    public var nodes: [String: ObservedNode]
+
+    public init(nodes: [String: ObservedNode] = [:]) {
+        self.nodes = nodes
+    }
+
+    public var sortedNodes: [ObservedNode] { nodes.values.sorted { $0.name < $1.name } }
+}

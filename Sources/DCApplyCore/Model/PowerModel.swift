@@ -1,0 +1,48 @@
+/// The contract's draw estimate for a node.
+public enum PowerModel {
+    /// `idleW + (maxW - idleW) * usedGpus / gpus` when on; nodes without GPUs go by the largest
+    /// used fraction of their capacity; `0` when off.
+    public static func estimatedW(_ node: ObservedNode, used: ResourceMap, on: Bool) -> Double {
+        guard on else { return 0 }
+        return node.power.idleW + (node.power.maxW - node.power.idleW) * utilisation(node, used: used)
+    }
+
+    /// The fraction of the node in use, between 0 and 1.
+    public static func utilisation(_ node: ObservedNode, used: ResourceMap) -> Double {
+        let gpus = node.capacity["gpus"] ?? 0
+        if gpus > 0 { return min(1, (used["gpus"] ?? 0) / gpus) }
+        var fraction = 0.0
+        for (key, capacity) in node.capacity where capacity > 0 {
+            fraction = max(fraction, (used[key] ?? 0) / capacity)
+        }
+        return min(1, fraction)
+    }
+
+    /// What each node uses under a target: the sum of its replicas' resources, whole nodes for
+    /// gangs.
+    public static func usage(of target: TargetState, desired: DesiredState, observed: ObservedState) -> [String: ResourceMap] {
+        var used: [String: ResourceMap] = [:]
+        for (name, state) in target.workloads {
+            guard let workload = desired.workloads[name] else { continue }
+            for replica in state.replicas {
+                if replica.nodes.count > 1 {
+                    for node in replica.nodes { used[node] = observed.nodes[node]?.capacity ?? [:] }
+                } else if let node = replica.nodes.first {
+                    used[node, default: [:]].merge(workload.resources, uniquingKeysWith: +)
+                }
+            }
+        }
+        return used
+    }
+
+    /// Estimated draw of every node under a target.
+    public static func draws(of target: TargetState, desired: DesiredState, observed: ObservedState) -> [String: Double] {
+        let used = usage(of: target, desired: desired, observed: observed)
+        var draws: [String: Double] = [:]
+        for (name, node) in observed.nodes {
+            let on = (target.nodes[name]?.powerState ?? node.powerState) == .on
+            draws[name] = estimatedW(node, used: used[name] ?? [:], on: on)
+        }
+        return draws
+    }
+}

@@ -1,0 +1,30 @@
+/// Observes a site's hardware and carries out power changes.
+///
+/// Contract: `observe` returns every node of the site with its current health and power
+/// state, and diagnostics for input it could not read (then the caller stops). `setPower`
+/// is idempotent: asking for the state a node is already in succeeds and changes nothing.
+public protocol HardwareProvider: Sendable {
+    func observe(site: Site) throws -> (nodes: [ObservedNode], diagnostics: [Diagnostic])
+    func setPower(_ state: PowerState, node: String, site: Site) throws
+}
+
+/// Changes to the observed hardware that dcapply itself keeps for the local provider:
+/// `inventory set` overrides and the power states applies reach.
+public struct NodeOverride: Hashable, Sendable {
+    public var health: Health?
+    public var powerState: PowerState?
+
+    public init(health: Health? = nil, powerState: PowerState? = nil) {
+        self.health = health
+        self.powerState = powerState
+    }
+}
+
+/// Where the local provider keeps what happened to its simulated hardware.
+///
+/// Contract: `overrides` returns what `setOverride` stored, by node name; a nil field in an
+/// override leaves that field unchanged, `clear` removes it.
+public protocol LocalHardwareStore: Sendable {
+    func overrides() throws -> [String: NodeOverride]
+    func setOverride(node: String, health: Health??, powerState: PowerState??) throws
+}

@@ -1,0 +1,128 @@
+import Yams
+
+/// Reads a local inventory file (nodes and templates) into observed nodes. Pure.
+public struct InventoryParser {
+    public var limits: InputLimits
+
+    public init(limits: InputLimits = .standard) {
+        self.limits = limits
+    }
+
+    public func parse(_ source: SourceFile, site: String) -> (nodes: [ObservedNode], diagnostics: [Diagnostic]) {
+        let (documents, yamlDiagnostics) = YAMLDocuments.parse(source, limits: limits)
+        var diagnostics = yamlDiagnostics
+        guard !yamlDiagnostics.hasErrors else { return ([], diagnostics) }
+        guard documents.count == 1, let document = documents.first else {
+            let location = documents.dropFirst().first?.start ?? SourceLocation(file: source.path, line: 1, column: 1)
+            return ([], diagnostics + [.error(documents.isEmpty ? "the inventory file is empty; expected apiVersion: \(ManifestSchemas.apiVersion), kind: Inventory, nodes: [...]" : "an inventory file holds one document", at: location)])
+        }
+        var validator = SchemaValidator(file: source.path, limits: limits)
+        validator.validate(document.root, as: .object(ManifestSchemas.inventory), path: "")
+        diagnostics += validator.diagnostics
+        guard !validator.diagnostics.hasErrors else { return ([], diagnostics) }
+
+        var nodes: [ObservedNode] = []
+        var seen: [String: SourceLocation] = [:]
+        func add(_ node: ObservedNode, path: String) {
+            if let first = seen[node.name] {
+                diagnostics.append(.error("duplicate node \(quoted(node.name)): also declared at \(first)", at: node.source, field: path))
+                return
+            }
+            seen[node.name] = node.source
+            nodes.append(node)
+        }
+        for (index, entry) in (document.root.field("nodes")?.elements ?? []).enumerated() {
+            let name = entry.field("name")?.text ?? ""
+            add(makeNode(name: name, entry: entry, site: site, file: source.path, substitute: { $0 }), path: "nodes[\(index)].name")
+        }
+        for (index, template) in (document.root.field("templates")?.elements ?? []).enumerated() {
+            let path = "templates[\(index)]"
+            let pattern = template.field("namePattern")?.text ?? ""
+            let racks: [TemplateValue] = template.field("racks").map { $0.elements.map { node in
+                node.integer.map(TemplateValue.integer) ?? .text(node.text ?? "")
+            } } ?? []
+            if racks.isEmpty && pattern.contains("{rack") {
+                diagnostics.append(.error("namePattern uses {rack} but the template lists no racks", at: location(template, source.path), field: "\(path).racks"))
+                continue
+            }
+            if !pattern.contains("{index") {
+                diagnostics.append(.error("namePattern must use {index} so the nodes of a rack get distinct names", at: location(template.field("namePattern") ?? template, source.path), field: "\(path).namePattern"))
+                continue
+            }
+            let perRack = template.field("perRack")?.integer ?? 1
+            for rack in racks.isEmpty ? [nil] : racks.map(Optional.some) {
+                for position in 1...max(perRack, 1) {
+                    var values: [String: TemplateValue] = ["index": .integer(position)]
+                    if let rack { values["rack"] = rack }
+                    let substitute = { (text: String) in TemplatePattern.expand(text, values) }
+                    let name = substitute(pattern)
+                    guard Names.isDNSLabel(name) else {
+                        diagnostics.append(.error("namePattern gives \(quoted(name)), which is not a DNS label", at: location(template.field("namePattern") ?? template, source.path), field: "\(path).namePattern"))
+                        break
+                    }
+                    add(makeNode(name: name, entry: template, site: site, file: source.path, substitute: substitute), path: "\(path).namePattern")
+                }
+            }
+        }
+        return (nodes.sorted { $0.name < $1.name }, diagnostics)
+    }
+
+    private func location(_ node: Yams.Node, _ file: String) -> SourceLocation {
+        SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+    }
+
+    private func makeNode(name: String, entry: Yams.Node, site: String, file: String, substitute: (String) -> String) -> ObservedNode {
+        var labels: [String: String] = [:]
+        for (key, value) in entry.field("labels")?.textMap ?? [:] { labels[key] = substitute(value) }
+        let gpu = entry.field("gpus").map {
+            GPUInfo(model: $0.field("model")?.text ?? "", count: $0.field("count")?.integer ?? 0, memoryGiB: $0.field("memoryGiB")?.number ?? 0)
+        }
+        var capacity = entry.field("capacity")?.numberMap ?? [:]
+        if capacity["gpus"] == nil, let gpu { capacity["gpus"] = Double(gpu.count) }
+        let drives = (entry.field("drives")?.elements ?? []).map {
+            Drive(id: $0.field("id")?.text ?? "", media: Media(rawValue: $0.field("media")?.text ?? "") ?? .nvme,
+                  capacityTiB: $0.field("capacityTiB")?.number ?? 0, selfEncrypting: $0.field("selfEncrypting")?.boolean ?? false)
+        }
+        let power = PowerRating(idleW: entry.field("power")?.field("idleW")?.number ?? 0, maxW: entry.field("power")?.field("maxW")?.number ?? 0)
+        return ObservedNode(
+            name: name, site: site, labels: labels, gpu: gpu, capacity: capacity, drives: drives, power: power,
+            health: Health(rawValue: entry.field("health")?.text ?? "") ?? .healthy,
+            powerState: PowerState(rawValue: entry.field("powerState")?.text ?? "") ?? .on,
+            source: location(entry, file))
+    }
+}
+
+/// A value substituted into a template: integers can be zero-padded (`{rack:02}`).
+enum TemplateValue {
+    case integer(Int)
+    case text(String)
+}
+
+enum TemplatePattern {
+    /// Expands `{name}` and `{name:0N}` placeholders.
+    static func expand(_ pattern: String, _ values: [String: TemplateValue]) -> String {
+        var output = ""
+        var index = pattern.startIndex
+        while index < pattern.endIndex {
+            if pattern[index] == "{", let close = pattern[index...].firstIndex(of: "}") {
+                let inner = pattern[pattern.index(after: index)..<close]
+                let parts = inner.split(separator: ":", maxSplits: 1)
+                if let key = parts.first, let value = values[String(key)] {
+                    switch value {
+                    case .integer(let number):
+                        let width = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+                        let digits = String(number)
+                        output += String(repeating: "0", count: max(0, width - digits.count)) + digits
+                    case .text(let text):
+                        output += text
+                    }
+                    index = pattern.index(after: close)
+                    continue
+                }
+            }
+            output.append(pattern[index])
+            index = pattern.index(after: index)
+        }
+        return output
+    }
+}

@@ -1,0 +1,203 @@
+/// The first placement strategy: keep what still satisfies the constraints, then fill gaps
+/// greedily (pools, storage tiers, then workloads by priority), then settle power.
+///
+/// It is deliberately plain; the constraint checks live in ``PlacementModel`` so an optimiser
+/// can replace this strategy and keep them.
+public struct GreedyPlacementSolver: PlacementSolver {
+    public init() {}
+
+    public func solve(_ input: PlacementInput) -> PlacementResult {
+        var model = PlacementModel(desired: input.desired, observed: input.observed)
+        var problems: [Problem] = []
+        problems += placePools(&model, current: input.current)
+        let tiers = placeStorage(&model, current: input.current, problems: &problems)
+        var placer = WorkloadPlacer(model: model, current: input.current)
+        let workloads = placer.run(problems: &problems)
+        model = workloads.model
+        problems += settlePower(&model)
+
+        var target = TargetState(grants: input.desired.useGrants)
+        for (position, node) in model.nodes.enumerated() {
+            target.nodes[node.name] = .init(pool: model.pool[position], powerState: model.on[position] ? .on : .off)
+        }
+        target.workloads = workloads.states
+        target.storageTiers = tiers
+        return PlacementResult(target: target, problems: problems)
+    }
+
+    // MARK: Pools
+
+    private func targetCount(_ pool: HardwarePool, model: PlacementModel) -> Int? {
+        switch pool.size {
+        case .nodes(let count)?: return count + (model.desired.policy(pool.redundancy)?.spares ?? 0)
+        case .gpus, nil: return nil
+        }
+    }
+
+    func placePools(_ model: inout PlacementModel, current: TargetState) -> [Problem] {
+        var problems: [Problem] = []
+        // Nodes that host something now: kept before idle ones, released last.
+        var busy = Set<Int>()
+        for state in current.workloads.values { for replica in state.replicas { for node in replica.nodes { if let i = model.index[node] { busy.insert(i) } } } }
+        for state in current.storageTiers.values { for drive in state.drives { if let i = model.index[drive.node] { busy.insert(i) } } }
+        let pools = model.desired.pools.values.sorted { ($0.size == nil ? 1 : 0, $0.metadata.name) < ($1.size == nil ? 1 : 0, $1.metadata.name) }
+        // First every pool keeps its current members that still qualify, so no pool takes
+        // another's nodes; then each fills what is missing.
+        for pool in pools {
+            let name = pool.metadata.name
+            let policy = model.desired.policy(pool.redundancy)
+            var perDomain: [String: Int] = [:]
+            let currentMembers = model.nodes.indices.filter { current.nodes[model.nodes[$0].name]?.pool == name && model.eligible($0, for: pool) }
+            // Nodes that host something are kept before idle ones when a domain is over its limit.
+            let ordered = currentMembers.sorted { (busy.contains($0) ? 0 : 1, model.nodes[$0].name) < (busy.contains($1) ? 0 : 1, model.nodes[$1].name) }
+            for node in ordered {
+                if let key = policy?.failureDomain, let limit = policy?.maxPerDomain {
+                    let domain = model.domain(node, key: key)
+                    if perDomain[domain, default: 0] >= limit { continue }
+                    perDomain[domain, default: 0] += 1
+                }
+                model.pool[node] = name
+            }
+        }
+        for pool in pools {
+            problems += fill(pool, &model, busy: busy)
+        }
+        return problems
+    }
+
+    private func fill(_ pool: HardwarePool, _ model: inout PlacementModel, busy: Set<Int>) -> [Problem] {
+        let name = pool.metadata.name
+        let address = ResourceAddress(.hardwarePool, name)
+        let policy = model.desired.policy(pool.redundancy)
+        let spares = policy?.spares ?? 0
+        var members = model.members(of: name)
+        func gpus(_ set: [Int]) -> Int { set.reduce(0) { $0 + model.nodes[$1].gpuCount } }
+        func satisfied(_ set: [Int]) -> Bool {
+            switch pool.size {
+            case .nodes(let count)?: return set.count >= count + spares
+            case .gpus(let wanted)?:
+                let byGPUs = set.sorted { model.nodes[$0].gpuCount > model.nodes[$1].gpuCount }
+                // Spares are whole nodes beyond the GPUs asked for.
+                return gpus(Array(byGPUs.dropLast(min(spares, byGPUs.count)))) >= wanted && set.count >= spares + (wanted > 0 ? 1 : 0)
+            case nil: return false
+            }
+        }
+        // Too many (the size shrank): release idle members first, keeping the GPU count met.
+        if pool.size != nil {
+            // Idle members go first, the last-added (highest name) before the others.
+            let removable = members.filter { !busy.contains($0) }.sorted { model.nodes[$0].name > model.nodes[$1].name }
+            for node in removable {
+                let without = members.filter { $0 != node }
+                if satisfied(without) {
+                    members = without
+                    model.pool[node] = nil
+                }
+            }
+        }
+        var perDomain: [String: Int] = [:]
+        let key = policy?.failureDomain
+        if let key { for node in members { perDomain[model.domain(node, key: key), default: 0] += 1 } }
+        let limit = policy?.maxPerDomain ?? .max
+        let candidates = model.nodes.indices.filter {
+            model.pool[$0] == nil && model.nodes[$0].health == .healthy && model.eligible($0, for: pool)
+        }
+        var remaining = candidates
+        while pool.size == nil || !satisfied(members) {
+            // Spread first (the emptiest domain), then nodes already on, then name.
+            let pick = remaining.filter { key == nil || perDomain[model.domain($0, key: key!), default: 0] < limit }
+                .min { a, b in
+                    let da = key.map { perDomain[model.domain(a, key: $0), default: 0] } ?? 0
+                    let db = key.map { perDomain[model.domain(b, key: $0), default: 0] } ?? 0
+                    return (da, model.nodes[a].powerState == .on ? 0 : 1, model.nodes[a].name) < (db, model.nodes[b].powerState == .on ? 0 : 1, model.nodes[b].name)
+                }
+            guard let node = pick else { break }
+            remaining.removeAll { $0 == node }
+            model.pool[node] = name
+            members.append(node)
+            if let key { perDomain[model.domain(node, key: key), default: 0] += 1 }
+        }
+        var problems: [Problem] = []
+        if pool.size != nil, !satisfied(members) {
+            let wanted: String
+            switch pool.size {
+            case .nodes(let count)?: wanted = "\(count + spares) nodes" + (spares > 0 ? " (\(count) + \(spares) spare\(spares == 1 ? "" : "s"))" : "")
+            case .gpus(let count)?: wanted = "\(count) GPUs" + (spares > 0 ? " plus \(spares) spare node\(spares == 1 ? "" : "s")" : "")
+            case nil: wanted = ""
+            }
+            let eligible = model.nodes.indices.filter { model.nodes[$0].health == .healthy && model.eligible($0, for: pool) }
+            var reason = "\(eligible.count) healthy node\(eligible.count == 1 ? "" : "s") match\(eligible.count == 1 ? "es" : "") its site, selector and GPU model"
+            let takenElsewhere = eligible.filter { model.pool[$0] != nil && model.pool[$0] != name }.count
+            if takenElsewhere > 0 { reason += ", \(takenElsewhere) of them in other pools" }
+            if let key, let max = policy?.maxPerDomain {
+                let domains = Set(eligible.map { model.domain($0, key: key) }).count
+                reason += "; at most \(max) per \(key) over \(domains) \(key)\(domains == 1 ? "" : "s") allows \(max * domains)"
+            }
+            problems.append(Problem(.error, address, "needs \(wanted), has \(members.count) node\(members.count == 1 ? "" : "s") with \(gpus(members)) GPUs: \(reason)"))
+        }
+        if let key, let minDomains = policy?.minDomains {
+            let domains = Set(members.map { model.domain($0, key: key) }).count
+            if domains < minDomains, !members.isEmpty {
+                problems.append(Problem(.error, address, "members span \(domains) \(key)\(domains == 1 ? "" : "s"); RedundancyPolicy/\(policy!.metadata.name) asks for at least \(minDomains)"))
+            }
+        }
+        return problems
+    }
+
+    // MARK: Storage
+
+    func placeStorage(_ model: inout PlacementModel, current: TargetState, problems: inout [Problem]) -> [String: TargetState.TierState] {
+        var taken = Set<DriveAddress>()
+        var states: [String: TargetState.TierState] = [:]
+        let tiers = model.desired.storageTiers.values.sorted { $0.metadata.name < $1.metadata.name }
+        for tier in tiers { taken.formUnion(current.storageTiers[tier.metadata.name]?.drives ?? []) }
+        for tier in tiers {
+            let name = tier.metadata.name
+            let mine = Set(current.storageTiers[name]?.drives ?? [])
+            taken.subtract(mine)
+            var placer = TierPlacer(tier: tier, model: model)
+            let state = placer.place(keeping: mine, unavailable: taken, problems: &problems)
+            model = placer.model
+            taken.formUnion(state.drives)
+            states[name] = state
+        }
+        return states
+    }
+
+    // MARK: Power
+
+    func settlePower(_ model: inout PlacementModel) -> [Problem] {
+        var problems: [Problem] = []
+        for position in model.nodes.indices where model.hosts(position) && !model.on[position] {
+            model.powerOn(position)  // already accounted for by the placers' power checks
+        }
+        let sites = Set(model.nodes.map(\.site)).sorted()
+        for site in sites {
+            guard let policy = model.desired.energyPolicy(site: site), policy.powerOffIdle else { continue }
+            // Keep warm the idle healthy nodes that are on now, pool members first.
+            let idle = model.nodes.indices.filter { model.nodes[$0].site == site && model.nodes[$0].health == .healthy && !model.hosts($0) }
+            let ranked = idle.sorted {
+                (model.nodes[$0].powerState == .on ? 0 : 1, model.pool[$0] == nil ? 1 : 0, model.nodes[$0].name)
+                    < (model.nodes[$1].powerState == .on ? 0 : 1, model.pool[$1] == nil ? 1 : 0, model.nodes[$1].name)
+            }
+            var warm = 0
+            for node in ranked where warm < policy.keepWarm {
+                if model.powerFits(node, newUsage: model.used[node]) {
+                    model.powerOn(node)
+                    warm += 1
+                }
+            }
+        }
+        for (rack, cap) in model.rackCapW.sorted(by: { $0.key < $1.key }) where (model.rackDrawW[rack] ?? 0) > cap + 1e-6 {
+            let parts = rack.split(separator: "/", maxSplits: 1).map(String.init)
+            let energy = model.desired.energyPolicy(site: parts[0])?.metadata.name ?? parts[0]
+            problems.append(Problem(.error, ResourceAddress(.energyPolicy, energy),
+                                    "rack \(parts.count > 1 ? parts[1] : rack) draws \(Self.kW(model.rackDrawW[rack] ?? 0)) with nodes that dcapply may not power off, above its cap of \(Self.kW(cap))"))
+        }
+        return problems
+    }
+
+    static func kW(_ watts: Double) -> String {
+        let kw = watts / 1000
+        return kw == kw.rounded() ? "\(Int(kw)) kW" : String(format: "%.1f kW", kw)
+    }
+}

@@ -1,0 +1,34 @@
+/// What placement works from: the manifests, the observed nodes, and what is applied now.
+public struct PlacementInput: Sendable {
+    public var desired: DesiredState
+    public var observed: ObservedState
+    public var current: TargetState
+
+    public init(desired: DesiredState, observed: ObservedState, current: TargetState) {
+        self.desired = desired
+        self.observed = observed
+        self.current = current
+    }
+}
+
+/// A target that meets every hard constraint, and what could not be met.
+public struct PlacementResult: Sendable {
+    public var target: TargetState
+    public var problems: [Problem]
+
+    public init(target: TargetState, problems: [Problem]) {
+        self.target = target
+        self.problems = problems.sorted()
+    }
+}
+
+/// Computes a target assignment.
+///
+/// Contract: pure and deterministic (same input, same result); the target meets every hard
+/// constraint of the spec (capacity, exclusivity, health, spread, gangs, rack power caps,
+/// storage protection and encryption); what cannot be placed is left out and reported as a
+/// problem naming the binding constraint; members that satisfy the constraints stay where
+/// they are.
+public protocol PlacementSolver: Sendable {
+    func solve(_ input: PlacementInput) -> PlacementResult
+}

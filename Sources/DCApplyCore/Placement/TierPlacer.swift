@@ -1,0 +1,120 @@
+/// Assigns whole drives to one storage tier until its protection rule holds:
+/// `sum over domains d of min(c_d, U/k) >= w * U/k`.
+struct TierPlacer {
+    let tier: StorageTier
+    var model: PlacementModel
+    let key: String?
+    let policy: RedundancyPolicy?
+
+    init(tier: StorageTier, model: PlacementModel) {
+        self.tier = tier
+        self.model = model
+        policy = model.desired.policy(tier.redundancy)
+        key = policy?.failureDomain
+    }
+
+    struct Candidate {
+        let node: Int
+        let drive: Drive
+        var address: DriveAddress
+    }
+
+    func domain(_ node: Int) -> String { key.map { model.domain(node, key: $0) } ?? "node:\(model.nodes[node].name)" }
+
+    /// The protected capacity the drives give, and what the rule needs.
+    static func effective(_ perDomain: [String: Double], tier: StorageTier) -> (have: Double, need: Double) {
+        let share = tier.usableTiB / Double(tier.protection.dataChunks)
+        let have = perDomain.values.reduce(0) { $0 + min($1, share) }
+        return (have, Double(tier.protection.width) * share)
+    }
+
+    func satisfied(_ perDomain: [String: Double]) -> Bool {
+        let (have, need) = Self.effective(perDomain, tier: tier)
+        return have >= need * (1 - 1e-12)
+    }
+
+    func qualifies(_ node: Int, _ drive: Drive) -> Bool {
+        let host = model.nodes[node]
+        guard host.site == tier.site, drive.media == tier.media, host.health != .failed else { return false }
+        if tier.encryptionRequired && !drive.selfEncrypting { return false }
+        if let selector = tier.nodeSelector, !selector.matches(host.labels) { return false }
+        return true
+    }
+
+    mutating func place(keeping current: Set<DriveAddress>, unavailable: Set<DriveAddress>, problems: inout [Problem]) -> TargetState.TierState {
+        let address = ResourceAddress(.storageTier, tier.metadata.name)
+        var all: [Candidate] = []
+        for (position, node) in model.nodes.enumerated() {
+            for drive in node.drives where qualifies(position, drive) {
+                all.append(Candidate(node: position, drive: drive, address: DriveAddress(node: node.name, drive: drive.id)))
+            }
+        }
+        var chosen: [Candidate] = []
+        var perDomain: [String: Double] = [:]
+        var drivesPerDomain: [String: Int] = [:]
+        let limit = policy?.maxPerDomain ?? .max
+        func take(_ candidate: Candidate) {
+            chosen.append(candidate)
+            perDomain[domain(candidate.node), default: 0] += candidate.drive.capacityTiB
+            drivesPerDomain[domain(candidate.node), default: 0] += 1
+            model.driveCount[candidate.node] += 1
+            if !model.on[candidate.node] { model.powerOn(candidate.node) }
+        }
+        // Keep the current drives that still qualify, within the spread and power limits.
+        for candidate in all where current.contains(candidate.address) {
+            guard drivesPerDomain[domain(candidate.node), default: 0] < limit,
+                  model.on[candidate.node] || model.powerFits(candidate.node, newUsage: model.used[candidate.node]) else { continue }
+            take(candidate)
+        }
+        // Release drives beyond what the rule needs (the tier shrank), idle hosts first.
+        for candidate in chosen.sorted(by: { $0.address > $1.address }) {
+            var without = perDomain
+            without[domain(candidate.node), default: 0] -= candidate.drive.capacityTiB
+            if satisfied(without) {
+                perDomain = without
+                drivesPerDomain[domain(candidate.node), default: 0] -= 1
+                chosen.removeAll { $0.address == candidate.address }
+                model.driveCount[candidate.node] -= 1
+            }
+        }
+        // Add drives with the largest gain until the rule holds: drives on nodes already on
+        // first, then larger drives, then by name.
+        let share = tier.usableTiB / Double(tier.protection.dataChunks)
+        var pool = all.filter { candidate in
+            !current.contains(candidate.address) && !unavailable.contains(candidate.address) && model.nodes[candidate.node].health == .healthy
+        }
+        while !satisfied(perDomain) {
+            func gain(_ c: Candidate) -> Double {
+                let have = perDomain[domain(c.node), default: 0]
+                return min(have + c.drive.capacityTiB, share) - min(have, share)
+            }
+            let usable = pool.filter { c in
+                gain(c) > 0 && drivesPerDomain[domain(c.node), default: 0] < limit
+                    && (model.on[c.node] || model.powerFits(c.node, newUsage: model.used[c.node]))
+            }
+            guard let best = usable.min(by: { a, b in
+                (-gain(a), model.on[a.node] ? 0 : 1, a.address) < (-gain(b), model.on[b.node] ? 0 : 1, b.address)
+            }) else { break }
+            pool.removeAll { $0.address == best.address }
+            take(best)
+        }
+        let raw = chosen.reduce(0) { $0 + $1.drive.capacityTiB }
+        let ok = satisfied(perDomain)
+        if !ok {
+            let (have, need) = Self.effective(perDomain, tier: tier)
+            let eligibleDomains = Set(all.filter { model.nodes[$0.node].health == .healthy }.map { domain($0.node) }).count
+            let spread = key ?? "node"
+            var message = "needs \(fmt(need)) TiB of raw capacity spread so that no \(spread) counts beyond \(fmt(share)) TiB (\(tier.protection) across \(tier.protection.width) \(spread)s); eligible drives give \(fmt(have)) TiB over \(eligibleDomains) \(spread)\(eligibleDomains == 1 ? "" : "s")"
+            if tier.encryptionRequired { message += " (self-encrypting \(tier.media.rawValue) drives only)" }
+            if eligibleDomains < tier.protection.width {
+                message += "; add drives in \(tier.protection.width - eligibleDomains) more \(spread)\(tier.protection.width - eligibleDomains == 1 ? "" : "s")"
+            }
+            problems.append(Problem(.error, address, message))
+        }
+        return TargetState.TierState(drives: chosen.map(\.address), rawTiB: raw, satisfied: ok)
+    }
+
+    private func fmt(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
+    }
+}

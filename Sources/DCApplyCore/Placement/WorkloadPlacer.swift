@@ -1,0 +1,269 @@
+/// Places workload replicas, highest priority first.
+///
+/// Existing replicas that still satisfy every constraint stay. Before a workload is handled,
+/// the capacity held by replicas of workloads not yet handled is reserved, so a new replica
+/// only displaces an existing one when nothing else fits (priority when short).
+struct WorkloadPlacer {
+    var model: PlacementModel
+    let current: TargetState
+    private(set) var states: [String: TargetState.WorkloadState] = [:]
+    private var reserved: [Int: ResourceMap] = [:]
+
+    init(model: PlacementModel, current: TargetState) {
+        self.model = model
+        self.current = current
+    }
+
+    /// Highest priority first; within a priority, larger replicas first (they pack worse).
+    private func order() -> [Workload] {
+        var largest: ResourceMap = [:]
+        for node in model.nodes { for (key, value) in node.capacity { largest[key] = max(largest[key] ?? 0, value) } }
+        func size(_ workload: Workload) -> Double {
+            workload.resources.reduce(0) { $0 + $1.value / max(largest[$1.key] ?? 1, 1e-9) }
+        }
+        return model.desired.workloads.values.sorted {
+            ($0.priority, size($0), $1.metadata.name) > ($1.priority, size($1), $0.metadata.name)
+        }
+    }
+
+    private func demand(of replica: ReplicaPlacement, _ workload: Workload) -> [(Int, ResourceMap)] {
+        let nodes = replica.nodes.compactMap { model.index[$0] }
+        if nodes.count > 1 { return nodes.map { ($0, model.nodes[$0].capacity) } }
+        return nodes.map { ($0, workload.resources) }
+    }
+
+    mutating func run(problems: inout [Problem]) -> WorkloadPlacer {
+        let workloads = order()
+        for workload in workloads {
+            for replica in current.workloads[workload.metadata.name]?.replicas ?? [] where replica.index < workload.replicas {
+                for (node, amount) in demand(of: replica, workload) where model.nodes[node].health != .failed {
+                    reserved[node, default: [:]].merge(amount, uniquingKeysWith: +)
+                }
+            }
+        }
+        for workload in workloads {
+            problems += place(workload)
+        }
+        return self
+    }
+
+    // MARK: One workload
+
+    private struct Spread {
+        let key: String?
+        let limit: Int
+        let minDomains: Int
+        var count: [String: Int] = [:]
+
+        func allows(_ domains: Set<String>) -> Bool { domains.allSatisfy { count[$0, default: 0] < limit } }
+        mutating func add(_ domains: Set<String>) { for domain in domains { count[domain, default: 0] += 1 } }
+        var used: Int { count.values.filter { $0 > 0 }.count }
+    }
+
+    private mutating func place(_ workload: Workload) -> [Problem] {
+        let name = workload.metadata.name
+        let address = ResourceAddress(.workload, name)
+        for replica in current.workloads[name]?.replicas ?? [] where replica.index < workload.replicas {
+            for (node, amount) in demand(of: replica, workload) where reserved[node] != nil {
+                reserved[node]?.merge(amount.mapValues { -$0 }, uniquingKeysWith: +)
+            }
+        }
+        let policy = model.desired.policy(workload.redundancy)
+        var spread = Spread(key: policy?.failureDomain, limit: policy?.maxPerDomain ?? .max, minDomains: policy?.minDomains ?? 0)
+        let members = model.members(of: workload.pool)
+        let gpusPerNode = members.map { model.nodes[$0].gpuCount }.max() ?? 0
+        let gangSize = gpusPerNode > 0 && workload.gpusPerReplica > gpusPerNode
+            ? (workload.gpusPerReplica + gpusPerNode - 1) / gpusPerNode : 1
+        func domains(_ nodes: [Int]) -> Set<String> {
+            guard let key = spread.key else { return [] }
+            return Set(nodes.map { model.domain($0, key: key) })
+        }
+
+        var placed: [ReplicaPlacement] = []
+        // Keep what still satisfies every constraint.
+        for replica in (current.workloads[name]?.replicas ?? []).sorted(by: { $0.index < $1.index }) where replica.index < workload.replicas {
+            let nodes = replica.nodes.compactMap { model.index[$0] }
+            guard nodes.count == replica.nodes.count, nodes.count == gangSize,
+                  nodes.allSatisfy({ model.pool[$0] == workload.pool && model.nodes[$0].health != .failed }),
+                  spread.allows(domains(nodes)) else { continue }
+            if gangSize > 1 {
+                guard gangFits(nodes, workload) else { continue }
+                commitGang(nodes)
+            } else {
+                guard let node = nodes.first, model.shortfall(node, demand: workload.resources) == nil,
+                      model.powerFits(node, newUsage: model.adding(workload.resources, to: node)) else { continue }
+                commit(workload.resources, on: node)
+            }
+            spread.add(domains(nodes))
+            placed.append(replica)
+        }
+        // Place what is missing.
+        let keptIndexes = Set(placed.map(\.index))
+        var unplaced = 0
+        for index in 0..<workload.replicas where !keptIndexes.contains(index) {
+            let choice = gangSize > 1
+                ? chooseGang(workload, size: gangSize, members: members, spread: spread, domains: domains)
+                : chooseNode(workload, members: members, spread: spread, domains: domains)
+            guard let nodes = choice else {
+                unplaced += 1
+                continue
+            }
+            if gangSize > 1 { commitGang(nodes) } else if let node = nodes.first { commit(workload.resources, on: node) }
+            spread.add(domains(nodes))
+            placed.append(ReplicaPlacement(index: index, nodes: nodes.map { model.nodes[$0].name }))
+        }
+        states[name] = TargetState.WorkloadState(replicas: placed, unplaced: unplaced)
+
+        var problems: [Problem] = []
+        if unplaced > 0 {
+            problems.append(Problem(.error, address, "\(unplaced) of \(workload.replicas) replica\(workload.replicas == 1 ? "" : "s") cannot be placed: "
+                + explain(workload, members: members, spread: spread, domains: domains, gangSize: gangSize, gpusPerNode: gpusPerNode)))
+        }
+        if let key = spread.key, spread.minDomains > 0, !placed.isEmpty, spread.used < min(spread.minDomains, workload.replicas) {
+            problems.append(Problem(.error, address, "replicas span \(spread.used) \(key)\(spread.used == 1 ? "" : "s"); RedundancyPolicy/\(policy?.metadata.name ?? "") asks for at least \(spread.minDomains)"))
+        }
+        return problems
+    }
+
+    private mutating func commit(_ resources: ResourceMap, on node: Int) {
+        model.setUsage(node, model.adding(resources, to: node), on: true)
+        model.replicaCount[node] += 1
+    }
+
+    private mutating func commitGang(_ nodes: [Int]) {
+        for node in nodes {
+            model.setUsage(node, model.nodes[node].capacity, on: true)
+            model.wholeNode[node] = true
+            model.replicaCount[node] += 1
+        }
+    }
+
+    // MARK: Choosing nodes
+
+    /// A node is free for a gang when nothing else is on it, reserved included.
+    private func freeWhole(_ node: Int, respectReservations: Bool) -> Bool {
+        model.replicaCount[node] == 0 && !model.wholeNode[node]
+            && (!respectReservations || (reserved[node] ?? [:]).values.allSatisfy { $0 <= 1e-9 })
+    }
+
+    private func gangFits(_ nodes: [Int], _ workload: Workload) -> Bool {
+        let gpus = nodes.reduce(0) { $0 + model.nodes[$1].gpuCount }
+        guard gpus >= workload.gpusPerReplica, nodes.allSatisfy({ freeWhole($0, respectReservations: false) }) else { return false }
+        if let key = workload.colocate, Set(nodes.map { model.nodes[$0].labels[key] ?? "" }).count != 1 { return false }
+        for (resource, amount) in workload.resources where resource != "gpus" {
+            if nodes.reduce(0.0, { $0 + (model.nodes[$1].capacity[resource] ?? 0) }) < amount - 1e-9 { return false }
+        }
+        return powerFits(nodes)
+    }
+
+    /// Power for several nodes of possibly the same rack, taken whole.
+    private func powerFits(_ nodes: [Int]) -> Bool {
+        var extra: [String: Double] = [:]
+        for node in nodes {
+            extra[model.rack[node], default: 0] += model.drawW(node, used: model.nodes[node].capacity, on: true) - model.drawW(node)
+        }
+        return extra.allSatisfy { rack, delta in
+            guard let cap = model.rackCapW[rack] else { return true }
+            return (model.rackDrawW[rack] ?? 0) + delta <= cap + 1e-6
+        }
+    }
+
+    private func powerRank(_ node: Int) -> Int {
+        model.on[node] ? 0 : (model.nodes[node].powerState == .on ? 1 : 2)
+    }
+
+    private func chooseNode(_ workload: Workload, members: [Int], spread: Spread, domains: ([Int]) -> Set<String>) -> [Int]? {
+        let wantsNewDomain = spread.minDomains > spread.used
+        for respectReservations in [true, false] {
+            var best: (key: (Int, Int, Double, Int, String), node: Int)?
+            for node in members where model.nodes[node].health == .healthy {
+                guard model.shortfall(node, demand: workload.resources, reserved: respectReservations ? reserved[node] ?? [:] : [:]) == nil,
+                      spread.allows(domains([node])),
+                      model.powerFits(node, newUsage: model.adding(workload.resources, to: node)) else { continue }
+                let domain = domains([node])
+                let newDomain = wantsNewDomain && domain.contains(where: { spread.count[$0, default: 0] > 0 }) ? 1 : 0
+                let balance = domain.map { spread.count[$0, default: 0] }.max() ?? 0
+                var slack = 0.0
+                for (key, amount) in workload.resources where amount > 0 {
+                    let capacity = model.nodes[node].capacity[key] ?? 0
+                    if capacity > 0 { slack += (capacity - (model.used[node][key] ?? 0) - amount) / capacity }
+                }
+                let key = (newDomain, powerRank(node), slack, balance, model.nodes[node].name)
+                if best == nil || key < best!.key { best = (key, node) }
+            }
+            if let best { return [best.node] }
+        }
+        return nil
+    }
+
+    private func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: Spread, domains: ([Int]) -> Set<String>) -> [Int]? {
+        for respectReservations in [true, false] {
+            var groups: [String: [Int]] = [:]
+            for node in members where model.nodes[node].health == .healthy && freeWhole(node, respectReservations: respectReservations) && model.nodes[node].gpuCount > 0 {
+                let group = workload.colocate.map { model.nodes[node].labels[$0] ?? "" } ?? ""
+                if workload.colocate != nil && group.isEmpty { continue }
+                groups[group, default: []].append(node)
+            }
+            var best: (key: (Int, String), nodes: [Int])?
+            for (group, candidates) in groups.sorted(by: { $0.key < $1.key }) {
+                // Take nodes already on first, then by name, skipping any that break spread.
+                var chosen: [Int] = []
+                for node in candidates.sorted(by: { (powerRank($0), model.nodes[$0].name) < (powerRank($1), model.nodes[$1].name) }) {
+                    let added = domains([node]).subtracting(domains(chosen))
+                    guard spread.allows(added) else { continue }
+                    chosen.append(node)
+                    if chosen.count == size { break }
+                }
+                guard chosen.count == size, spread.allows(domains(chosen)), gangFits(chosen, workload) else { continue }
+                let key = (chosen.reduce(0) { $0 + powerRank($1) }, group)
+                if best == nil || key < best!.key { best = (key, chosen) }
+            }
+            if let best { return best.nodes }
+        }
+        return nil
+    }
+
+    // MARK: Reasons
+
+    private func explain(_ workload: Workload, members: [Int], spread: Spread, domains: ([Int]) -> Set<String>, gangSize: Int, gpusPerNode: Int) -> String {
+        let pool = "HardwarePool/\(workload.pool)"
+        if members.isEmpty { return "\(pool) has no member nodes" }
+        let healthy = members.filter { model.nodes[$0].health == .healthy }
+        var parts: [String] = []
+        let unhealthy = members.count - healthy.count
+        if unhealthy > 0 { parts.append("\(unhealthy) \(unhealthy == 1 ? "is" : "are") not healthy") }
+        if gangSize > 1 {
+            let free = healthy.filter { freeWhole($0, respectReservations: false) }
+            var most = 0
+            if let key = workload.colocate {
+                var perGroup: [String: Int] = [:]
+                for node in free { perGroup[model.nodes[node].labels[key] ?? "", default: 0] += 1 }
+                most = perGroup.values.max() ?? 0
+                parts.append("each replica needs \(gangSize) whole nodes of \(gpusPerNode) GPUs in one \(key); the most free in any \(key) is \(most)")
+            } else {
+                parts.append("each replica needs \(gangSize) whole nodes of \(gpusPerNode) GPUs; \(free.count) \(free.count == 1 ? "is" : "are") free")
+            }
+            return "of \(members.count) nodes in \(pool), " + parts.joined(separator: "; ")
+        }
+        var lacking: [String: Int] = [:]
+        var spreadBlocked = 0, powerBlocked = 0
+        for node in healthy {
+            if let key = model.shortfall(node, demand: workload.resources) {
+                lacking[key, default: 0] += 1
+            } else if !spread.allows(domains([node])) {
+                spreadBlocked += 1
+            } else if !model.powerFits(node, newUsage: model.adding(workload.resources, to: node)) {
+                powerBlocked += 1
+            }
+        }
+        for (key, count) in lacking.sorted(by: { $0.key < $1.key }) {
+            parts.append("\(count) lack\(count == 1 ? "s" : "") free \(key) (each replica needs \(format(workload.resources[key] ?? 0)))")
+        }
+        if spreadBlocked > 0, let key = spread.key {
+            parts.append("\(spreadBlocked) \(spreadBlocked == 1 ? "is" : "are") in \(key)s already holding \(spread.limit) replica\(spread.limit == 1 ? "" : "s") (maxPerDomain)")
+        }
+        if powerBlocked > 0 { parts.append("\(powerBlocked) would push a rack over its power cap") }
+        if parts.isEmpty { parts.append("no node has room") }
+        return "of \(members.count) nodes in \(pool), " + parts.joined(separator: "; ")
+    }
+}

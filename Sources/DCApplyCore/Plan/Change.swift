@@ -1,0 +1,95 @@
+/// What one change does, in the contract's words.
+public enum Action: String, Sendable, Hashable, CaseIterable {
+    case powerOn, assign, attachDrive, grant, place, move, evict, detachDrive, revoke, unassign, powerOff
+
+    /// Execution and display order: make before break, power on first and off last.
+    var phase: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+
+    /// For the summary line: "3 to power off".
+    public var verbPhrase: String {
+        switch self {
+        case .powerOn: "power on"
+        case .powerOff: "power off"
+        case .attachDrive: "attach"
+        case .detachDrive: "detach"
+        default: rawValue
+        }
+    }
+
+    /// `+` adds, `-` removes, `~` changes in place.
+    public var mark: Character {
+        switch self {
+        case .assign, .attachDrive, .grant, .place: "+"
+        case .unassign, .detachDrive, .revoke, .evict: "-"
+        case .move, .powerOn, .powerOff: "~"
+        }
+    }
+}
+
+/// One step of a plan. `reason` is for people; nothing depends on its wording.
+public struct Change: Hashable, Sendable {
+    public var action: Action
+    /// What changes: `Node/x` (assign, unassign, power), `Workload/w` (place, move, evict),
+    /// `Drive/node/id` (attach, detach), `AccessPolicy/p` (grant, revoke).
+    public var resource: ResourceAddress
+    public var from: String?
+    public var to: String?
+    /// For place, move and evict.
+    public var replica: Int?
+    public var fromNodes: [String]?
+    public var toNodes: [String]?
+    public var reason: String
+    /// The manifest the change serves, for grouping in text and markdown.
+    public var subject: ResourceAddress
+
+    public init(_ action: Action, _ resource: ResourceAddress, from: String? = nil, to: String? = nil, replica: Int? = nil,
+                fromNodes: [String]? = nil, toNodes: [String]? = nil, reason: String, subject: ResourceAddress? = nil) {
+        self.action = action
+        self.resource = resource
+        self.from = from
+        self.to = to
+        self.replica = replica
+        self.fromNodes = fromNodes
+        self.toNodes = toNodes
+        self.reason = reason
+        self.subject = subject ?? resource
+    }
+}
+
+/// Observed and planned draw.
+public struct EnergyEstimate: Hashable, Sendable {
+    public var currentW: Double
+    public var plannedW: Double
+}
+
+/// A plan: what to change, the state it leads to, and what cannot be done.
+public struct Plan: Sendable {
+    public static let formatVersion = 1
+
+    /// The manifests' git revision, when known.
+    public var revision: String?
+    public var changes: [Change]
+    public var target: TargetState
+    /// Estimated draw per node under the target.
+    public var targetDrawW: [String: Double]
+    public var energy: EnergyEstimate
+    public var problems: [Problem]
+    public var manifestDigest: String
+    /// The state-store serial the plan was made against.
+    public var stateSerial: Int
+    public var nodeCount: Int
+    /// How each spread target ends up across its failure domains, for people.
+    public var redundancy: [ResourceAddress: String] = [:]
+
+    public var isEmpty: Bool { changes.isEmpty }
+    public var hasErrors: Bool { problems.contains { $0.severity == .error } }
+
+    /// `Plan: 12 to assign, 3 to move, 4 to power off.`
+    public var summary: String {
+        guard !changes.isEmpty else { return "No changes. The site matches the manifests." }
+        var counts: [Action: Int] = [:]
+        for change in changes { counts[change.action, default: 0] += 1 }
+        let parts = Action.allCases.compactMap { action in counts[action].map { "\($0) to \(action.verbPhrase)" } }
+        return "Plan: " + parts.joined(separator: ", ") + "."
+    }
+}

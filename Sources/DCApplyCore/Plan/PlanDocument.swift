@@ -1,0 +1,126 @@
+import Foundation
+
+/// The JSON plan of the contract (`cli.md`), as Codable types with a stable key order.
+public struct PlanDocument: Codable, Sendable {
+    public struct ChangeEntry: Codable, Sendable {
+        var action: String
+        var resource: String
+        var from: String?
+        var to: String?
+        var replica: Int?
+        var fromNodes: [String]?
+        var toNodes: [String]?
+        var reason: String
+    }
+
+    public struct NodeEntry: Codable, Sendable {
+        var pool: String?
+        var powerState: String
+        var estimatedW: Double
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(pool, forKey: .pool)  // null, not absent, for a node in no pool
+            try container.encode(powerState, forKey: .powerState)
+            try container.encode(estimatedW, forKey: .estimatedW)
+        }
+    }
+
+    public struct ReplicaEntry: Codable, Sendable {
+        var index: Int
+        var nodes: [String]
+    }
+
+    public struct WorkloadEntry: Codable, Sendable {
+        var replicas: [ReplicaEntry]
+        var unplaced: Int
+    }
+
+    public struct TierEntry: Codable, Sendable {
+        var drives: [String]
+        var rawTiB: Double
+        var satisfied: Bool
+    }
+
+    public struct Target: Codable, Sendable {
+        var nodes: [String: NodeEntry]
+        var workloads: [String: WorkloadEntry]
+        var storageTiers: [String: TierEntry]
+        var grants: [String: [String]]
+    }
+
+    public struct Energy: Codable, Sendable {
+        var currentW: Double
+        var plannedW: Double
+    }
+
+    public struct ProblemEntry: Codable, Sendable {
+        var severity: String
+        var resource: String
+        var message: String
+    }
+
+    var formatVersion: Int
+    var revision: String?
+    var summary: String
+    var changes: [ChangeEntry]
+    var target: Target
+    var energy: Energy
+    var problems: [ProblemEntry]
+    var manifestDigest: String
+    var stateSerial: Int
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(formatVersion, forKey: .formatVersion)
+        try container.encode(revision, forKey: .revision)  // null outside git
+        try container.encode(summary, forKey: .summary)
+        try container.encode(changes, forKey: .changes)
+        try container.encode(target, forKey: .target)
+        try container.encode(energy, forKey: .energy)
+        try container.encode(problems, forKey: .problems)
+        try container.encode(manifestDigest, forKey: .manifestDigest)
+        try container.encode(stateSerial, forKey: .stateSerial)
+    }
+
+    static func roundW(_ watts: Double) -> Double { (watts * 10).rounded() / 10 }
+
+    public static func target(_ target: TargetState, draws: [String: Double]) -> Target {
+        Target(
+            nodes: target.nodes.mapValues { _ in NodeEntry(pool: nil, powerState: "", estimatedW: 0) }.reduce(into: [:]) { result, entry in
+                let state = target.nodes[entry.key]!
+                result[entry.key] = NodeEntry(pool: state.pool, powerState: state.powerState.rawValue, estimatedW: roundW(draws[entry.key] ?? 0))
+            },
+            workloads: target.workloads.mapValues { WorkloadEntry(replicas: $0.replicas.map { ReplicaEntry(index: $0.index, nodes: $0.nodes) }, unplaced: $0.unplaced) },
+            storageTiers: target.storageTiers.mapValues { TierEntry(drives: $0.drives.map(\.description), rawTiB: ($0.rawTiB * 1e6).rounded() / 1e6, satisfied: $0.satisfied) },
+            grants: target.grants)
+    }
+
+    public init(_ plan: Plan) {
+        formatVersion = Plan.formatVersion
+        revision = plan.revision
+        summary = plan.summary
+        changes = plan.changes.map {
+            ChangeEntry(action: $0.action.rawValue, resource: $0.resource.description, from: $0.from, to: $0.to, replica: $0.replica,
+                        fromNodes: $0.fromNodes, toNodes: $0.toNodes, reason: $0.reason)
+        }
+        target = Self.target(plan.target, draws: plan.targetDrawW)
+        energy = Energy(currentW: Self.roundW(plan.energy.currentW), plannedW: Self.roundW(plan.energy.plannedW))
+        problems = plan.problems.map { ProblemEntry(severity: $0.severity.rawValue, resource: $0.resource.description, message: $0.message) }
+        manifestDigest = plan.manifestDigest
+        stateSerial = plan.stateSerial
+    }
+
+    /// Stable, pretty JSON: keys sorted, so the same plan is the same bytes.
+    public static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension Plan {
+    /// The plan in the contract's JSON.
+    public var json: String { PlanDocument.encode(PlanDocument(self)) }
+}

@@ -1,0 +1,183 @@
+/// Compares what is applied and observed with a placement's target and lists the changes.
+/// Pure and deterministic.
+public struct Planner {
+    public init() {}
+
+    public func plan(desired: DesiredState, observed: ObservedState, current: TargetState, placement: PlacementResult,
+                     revision: String? = nil, stateSerial: Int = 0) -> Plan {
+        let target = placement.target
+        var changes: [Change] = []
+        let nodeNames = Set(observed.nodes.keys).union(current.nodes.keys).sorted()
+
+        // Pool membership.
+        var unassignedFrom: [String: [String]] = [:]
+        for name in nodeNames {
+            let before = current.nodes[name]?.pool
+            let after = target.nodes[name]?.pool
+            guard before != after else { continue }
+            if let before {
+                let reason = whyLeaves(node: name, pool: before, desired: desired, observed: observed, target: target)
+                changes.append(Change(.unassign, .node(name), from: "HardwarePool/\(before)", reason: reason, subject: ResourceAddress(.hardwarePool, before)))
+                if observed.nodes[name].map({ $0.health != .healthy }) ?? true { unassignedFrom[before, default: []].append(name) }
+            }
+        }
+        for name in nodeNames {
+            let before = current.nodes[name]?.pool
+            guard let after = target.nodes[name]?.pool, before != after else { continue }
+            var reason = "HardwarePool/\(after) needs more members"
+            if var replaced = unassignedFrom[after], !replaced.isEmpty {
+                let old = replaced.removeFirst()
+                unassignedFrom[after] = replaced
+                reason = "replaces \(old) (\(observed.nodes[old]?.health.rawValue ?? "gone"))"
+            } else if case .nodes(let count)? = desired.pools[after]?.size {
+                reason = "HardwarePool/\(after) needs \(count + (desired.policy(desired.pools[after]?.redundancy)?.spares ?? 0)) nodes"
+            } else if case .gpus(let count)? = desired.pools[after]?.size {
+                reason = "HardwarePool/\(after) needs \(count) GPUs"
+            } else if desired.pools[after]?.size == nil {
+                reason = "matches HardwarePool/\(after), which takes every matching healthy node"
+            }
+            changes.append(Change(.assign, .node(name), to: "HardwarePool/\(after)", reason: reason, subject: ResourceAddress(.hardwarePool, after)))
+        }
+
+        // Power.
+        for name in nodeNames {
+            guard let node = observed.nodes[name], let after = target.nodes[name]?.powerState, after != node.powerState else { continue }
+            let hosts = hostedBy(target, node: name)
+            if after == .on {
+                changes.append(Change(.powerOn, .node(name), reason: hosts.isEmpty ? "kept warm for fast failover (EnergyPolicy keepWarm)" : "hosts \(hosts.joined(separator: ", "))", subject: .node(name)))
+            } else {
+                let policy = desired.energyPolicy(site: node.site)?.metadata.name ?? "?"
+                changes.append(Change(.powerOff, .node(name), reason: "hosts nothing (EnergyPolicy/\(policy) powerOffIdle)", subject: .node(name)))
+            }
+        }
+
+        // Replicas.
+        for name in Set(current.workloads.keys).union(target.workloads.keys).sorted() {
+            let subject = ResourceAddress(.workload, name)
+            let before = Dictionary(current.workloads[name]?.replicas.map { ($0.index, $0.nodes) } ?? [], uniquingKeysWith: { a, _ in a })
+            let after = Dictionary(target.workloads[name]?.replicas.map { ($0.index, $0.nodes) } ?? [], uniquingKeysWith: { a, _ in a })
+            for index in Set(before.keys).union(after.keys).sorted() {
+                switch (before[index], after[index]) {
+                case (nil, let new?):
+                    changes.append(Change(.place, subject, to: nodeList(new), replica: index, toNodes: new,
+                                          reason: new.count > 1 ? "gang of \(new.count) whole nodes" : "new replica", subject: subject))
+                case (let old?, let new?) where old != new:
+                    changes.append(Change(.move, subject, from: nodeList(old), to: nodeList(new), replica: index, fromNodes: old, toNodes: new,
+                                          reason: whyMoves(old, workload: name, desired: desired, observed: observed, target: target), subject: subject))
+                case (let old?, nil):
+                    let wanted = desired.workloads[name]?.replicas ?? 0
+                    let reason = desired.workloads[name] == nil ? "Workload/\(name) removed from the manifests"
+                        : index >= wanted ? "scaled down to \(wanted) replica\(wanted == 1 ? "" : "s")"
+                        : "cannot be placed: \(placement.problems.first { $0.resource == subject }?.message ?? "no room")"
+                    changes.append(Change(.evict, subject, from: nodeList(old), replica: index, fromNodes: old, reason: reason, subject: subject))
+                default: break
+                }
+            }
+        }
+
+        // Drives.
+        for name in Set(current.storageTiers.keys).union(target.storageTiers.keys).sorted() {
+            let subject = ResourceAddress(.storageTier, name)
+            let before = Set(current.storageTiers[name]?.drives ?? [])
+            let after = Set(target.storageTiers[name]?.drives ?? [])
+            for drive in after.subtracting(before).sorted() {
+                changes.append(Change(.attachDrive, .drive(drive), to: subject.description, reason: "StorageTier/\(name) needs capacity", subject: subject))
+            }
+            for drive in before.subtracting(after).sorted() {
+                let health = observed.nodes[drive.node]?.health
+                let reason = desired.storageTiers[name] == nil ? "StorageTier/\(name) removed from the manifests"
+                    : health == nil ? "node \(drive.node) is gone" : health == .failed ? "node \(drive.node) failed" : "no longer needed or no longer qualifies"
+                changes.append(Change(.detachDrive, .drive(drive), from: subject.description, reason: reason, subject: subject))
+            }
+        }
+
+        // Grants.
+        for policy in Set(current.grants.keys).union(target.grants.keys).sorted() {
+            let subject = ResourceAddress(.accessPolicy, policy)
+            let before = Set(current.grants[policy] ?? []), after = Set(target.grants[policy] ?? [])
+            for pool in after.subtracting(before).sorted() {
+                changes.append(Change(.grant, subject, to: "HardwarePool/\(pool)", reason: "use granted by AccessPolicy/\(policy)", subject: subject))
+            }
+            for pool in before.subtracting(after).sorted() {
+                changes.append(Change(.revoke, subject, from: "HardwarePool/\(pool)", reason: "no rule grants use any more", subject: subject))
+            }
+        }
+
+        changes.sort { ($0.action.phase, $0.resource, $0.replica ?? -1, $0.to ?? "") < ($1.action.phase, $1.resource, $1.replica ?? -1, $1.to ?? "") }
+        let currentState = TargetState(nodes: Dictionary(uniqueKeysWithValues: observed.nodes.map { ($0.key, TargetState.NodeState(pool: current.nodes[$0.key]?.pool, powerState: $0.value.powerState)) }),
+                                       workloads: current.workloads, storageTiers: current.storageTiers, grants: current.grants)
+        let currentDraw = PowerModel.draws(of: currentState, desired: desired, observed: observed).values.reduce(0, +)
+        let targetDraw = PowerModel.draws(of: target, desired: desired, observed: observed)
+        var plan = Plan(revision: revision, changes: changes, target: target, targetDrawW: targetDraw,
+                        energy: EnergyEstimate(currentW: currentDraw, plannedW: targetDraw.values.reduce(0, +)),
+                        problems: placement.problems, manifestDigest: desired.digest, stateSerial: stateSerial,
+                        nodeCount: observed.nodes.count)
+        plan.redundancy = redundancy(desired: desired, observed: observed, target: target)
+        return plan
+    }
+
+    /// "4 members over 2 racks, at most 2 per rack (RedundancyPolicy/rack-spread allows 2)".
+    private func redundancy(desired: DesiredState, observed: ObservedState, target: TargetState) -> [ResourceAddress: String] {
+        var lines: [ResourceAddress: String] = [:]
+        func describe(_ memberDomains: [Set<String>], policy: RedundancyPolicy, noun: String) -> String {
+            var count: [String: Int] = [:]
+            for domains in memberDomains { for domain in domains { count[domain, default: 0] += 1 } }
+            let key = policy.failureDomain
+            var text = "\(memberDomains.count) \(noun)\(memberDomains.count == 1 ? "" : "s") over \(count.count) \(key)\(count.count == 1 ? "" : "s"), at most \(count.values.max() ?? 0) per \(key)"
+            var rules: [String] = []
+            if let max = policy.maxPerDomain { rules.append("maxPerDomain \(max)") }
+            if let min = policy.minDomains { rules.append("minDomains \(min)") }
+            if !rules.isEmpty { text += " (RedundancyPolicy/\(policy.metadata.name): \(rules.joined(separator: ", ")))" }
+            return text
+        }
+        func domains(_ nodes: [String], _ key: String) -> Set<String> { Set(nodes.map { observed.nodes[$0]?.labels[key] ?? $0 }) }
+        for (name, pool) in desired.pools {
+            guard let policy = desired.policy(pool.redundancy) else { continue }
+            let members = target.nodes.filter { $0.value.pool == name }.keys.sorted()
+            lines[ResourceAddress(.hardwarePool, name)] = describe(members.map { domains([$0], policy.failureDomain) }, policy: policy, noun: "node")
+        }
+        for (name, workload) in desired.workloads {
+            guard let policy = desired.policy(workload.redundancy) else { continue }
+            let replicas = target.workloads[name]?.replicas ?? []
+            lines[ResourceAddress(.workload, name)] = describe(replicas.map { domains($0.nodes, policy.failureDomain) }, policy: policy, noun: "replica")
+        }
+        for (name, tier) in desired.storageTiers {
+            guard let policy = desired.policy(tier.redundancy) else { continue }
+            let drives = target.storageTiers[name]?.drives ?? []
+            lines[ResourceAddress(.storageTier, name)] = describe(drives.map { domains([$0.node], policy.failureDomain) }, policy: policy, noun: "drive")
+        }
+        return lines
+    }
+
+    private func nodeList(_ nodes: [String]) -> String { nodes.map { "Node/\($0)" }.joined(separator: ",") }
+
+    private func hostedBy(_ target: TargetState, node: String) -> [String] {
+        var hosts: [String] = []
+        for (name, state) in target.workloads.sorted(by: { $0.key < $1.key }) where state.replicas.contains(where: { $0.nodes.contains(node) }) {
+            hosts.append("Workload/\(name)")
+        }
+        for (name, state) in target.storageTiers.sorted(by: { $0.key < $1.key }) where state.drives.contains(where: { $0.node == node }) {
+            hosts.append("StorageTier/\(name)")
+        }
+        return hosts
+    }
+
+    private func whyLeaves(node: String, pool: String, desired: DesiredState, observed: ObservedState, target: TargetState) -> String {
+        guard let definition = desired.pools[pool] else { return "HardwarePool/\(pool) removed from the manifests" }
+        guard let observedNode = observed.nodes[node] else { return "node is gone from the inventory" }
+        if observedNode.health == .failed { return "node failed" }
+        if let model = definition.gpuModel, observedNode.gpu?.model != model { return "GPU model is no longer \(model)" }
+        if let selector = definition.nodeSelector, !selector.matches(observedNode.labels) { return "no longer matches the pool's nodeSelector" }
+        if let spread = desired.policy(definition.redundancy), spread.maxPerDomain != nil { return "pool size or spread (RedundancyPolicy/\(spread.metadata.name)) changed" }
+        return "pool needs fewer nodes"
+    }
+
+    private func whyMoves(_ old: [String], workload: String, desired: DesiredState, observed: ObservedState, target: TargetState) -> String {
+        for node in old {
+            guard let observedNode = observed.nodes[node] else { return "\(node) is gone from the inventory" }
+            if observedNode.health == .failed { return "\(node) failed" }
+            if let pool = desired.workloads[workload]?.pool, target.nodes[node]?.pool != pool { return "\(node) left HardwarePool/\(pool)" }
+        }
+        return "its node no longer satisfies capacity, spread or power constraints"
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+
+/// Everything read for one run: the manifests, the observed hardware, and their diagnostics.
+public struct LoadedSite: Sendable {
+    public var desired: DesiredState
+    public var observed: ObservedState
+    public var diagnostics: [Diagnostic]
+}
+
+/// The one place that composes the pipeline: manifests → observe → placement → plan → apply.
+/// The CLI (and later the daemon) call it.
+public struct Reconciler {
+    public let store: any StateStore
+    public let solver: any PlacementSolver
+    public let logger: Logger
+    public let limits: InputLimits
+
+    public init(store: any StateStore, solver: any PlacementSolver = GreedyPlacementSolver(), logger: Logger, limits: InputLimits = .standard) {
+        self.store = store
+        self.solver = solver
+        self.logger = logger
+        self.limits = limits
+    }
+
+    /// The provider a site names.
+    public func provider(for site: Site) throws -> any HardwareProvider {
+        switch site.provider {
+        case .local: return LocalProvider(store: store, limits: limits)
+        case .redfish: throw DCApplyError(.provider, "Site \(site.metadata.name): the redfish provider is not available in this build yet; use provider.local")
+        case .exec: throw DCApplyError(.provider, "Site \(site.metadata.name): the exec provider is not available in this build yet; use provider.local")
+        }
+    }
+
+    /// Reads and checks the manifests and observes every site. Diagnostics with errors mean
+    /// nothing further should happen.
+    public func load(_ paths: [String]) throws -> LoadedSite {
+        let (sources, fileDiagnostics) = ManifestFiles.read(paths, limits: limits)
+        var (desired, locations, diagnostics) = ManifestParser(limits: limits).parse(sources)
+        diagnostics = fileDiagnostics + diagnostics
+        if sources.isEmpty && fileDiagnostics.isEmpty {
+            diagnostics.append(.error("no manifests found in \(paths.joined(separator: ", "))"))
+        }
+        var observed = ObservedState()
+        if !diagnostics.hasErrors {
+            for site in desired.sites.values.sorted(by: { $0.metadata.name < $1.metadata.name }) {
+                logger.debug("observing site", metadata: ["dcapply.site": "\(site.metadata.name)", "dcapply.provider": "\(site.provider.name)"])
+                let (nodes, siteDiagnostics) = try provider(for: site).observe(site: site)
+                diagnostics += siteDiagnostics
+                for node in nodes {
+                    if let other = observed.nodes[node.name], other.site != node.site {
+                        diagnostics.append(.error("node \(quoted(node.name)) is reported by sites \(other.site) and \(node.site); node names are unique across sites", at: node.source))
+                    }
+                    observed.nodes[node.name] = node
+                }
+            }
+            if !diagnostics.hasErrors {
+                diagnostics += SiteChecker.check(desired, observed: observed, locations: locations)
+            }
+        }
+        if desired.accessPolicies.isEmpty && !desired.workloads.isEmpty {
+            diagnostics.append(.warning("no AccessPolicy is declared: everything is allowed"))
+        }
+        return LoadedSite(desired: desired, observed: observed, diagnostics: diagnostics.sortedForDisplay())
+    }
+
+    /// Plans against what the store says is applied.
+    public func plan(_ site: LoadedSite, revision: String? = nil) throws -> Plan {
+        let stored = try store.load()
+        let placement = solver.solve(PlacementInput(desired: site.desired, observed: site.observed, current: stored.target))
+        return Planner().plan(desired: site.desired, observed: site.observed, current: stored.target, placement: placement,
+                              revision: revision, stateSerial: stored.serial)
+    }
+
+    public func apply(_ plan: Plan, site: LoadedSite) throws -> StoredState {
+        try Executor(store: store, logger: logger).apply(plan, desired: site.desired, observed: site.observed, provider: provider(for:))
+    }
+}

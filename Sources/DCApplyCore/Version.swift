@@ -1,0 +1,1 @@
+public enum DCApplyCoreVersion { public static let string = "0.1.0" }

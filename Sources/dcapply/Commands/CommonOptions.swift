@@ -1,0 +1,57 @@
+import ArgumentParser
+import DCApplyCore
+import Foundation
+import Logging
+
+/// Output formats for data on stdout.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, markdown
+}
+
+/// Options every command takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Where dcapply keeps what it applied: sqlite:PATH (made on first use).", valueName: "url"))
+    var state: String = StateStores.defaultURL
+
+    @Option(name: [.short, .long], help: "Output format: text, json or markdown.")
+    var output: OutputFormat = .text
+
+    @Flag(name: .long, help: "No colour, even on a terminal (NO_COLOR in the environment does the same).")
+    var noColor = false
+
+    @Flag(name: .short, help: "Quieter: errors only on stderr.")
+    var quiet = false
+
+    @Flag(name: .short, help: "More detail on stderr (repeat for debug).")
+    var verbose: Int
+
+    var colorOnStdout: Bool { useColor(fileDescriptor: STDOUT_FILENO) }
+    var colorOnStderr: Bool { useColor(fileDescriptor: STDERR_FILENO) }
+
+    private func useColor(fileDescriptor: Int32) -> Bool {
+        !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true && isatty(fileDescriptor) == 1
+    }
+
+    func makeLogger() -> Logger {
+        let level: Logger.Level = quiet ? .error : verbose >= 2 ? .debug : verbose == 1 ? .info : .warning
+        var logger = Logger(label: "dcapply") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        return logger
+    }
+
+    func openStore() throws -> any StateStore {
+        try StateStores.open(state)
+    }
+
+    var console: Console { Console(color: colorOnStderr, quiet: quiet) }
+}
+
+/// Paths to manifests.
+struct ManifestPaths: ParsableArguments {
+    @Argument(help: ArgumentHelp("Manifest files or directories (read recursively for *.yaml and *.yml).", valueName: "path"))
+    var paths: [String] = []
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("Name at least one manifest file or directory, such as Examples/quickstart/.") }
+    }
+}

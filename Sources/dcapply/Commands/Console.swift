@@ -1,0 +1,37 @@
+import DCApplyCore
+import Foundation
+
+/// stderr for people: diagnostics, warnings and progress; never data.
+struct Console {
+    let color: Bool
+    let quiet: Bool
+
+    func error(_ message: String) {
+        write(Style.paint("error:", .red, bold: true, enabled: color) + " " + message)
+    }
+
+    func info(_ message: String) {
+        if !quiet { write(message) }
+    }
+
+    func diagnostics(_ diagnostics: [Diagnostic]) {
+        for diagnostic in diagnostics where !(quiet && diagnostic.severity != .error) {
+            write(DiagnosticView.render(diagnostic, color: color))
+        }
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        if errors > 0 { write("\(errors) error\(errors == 1 ? "" : "s").") }
+    }
+
+    func write(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+/// Writes data to stdout.
+enum Output {
+    static func print(_ text: String) {
+        var text = text
+        if !text.hasSuffix("\n") { text += "\n" }
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}

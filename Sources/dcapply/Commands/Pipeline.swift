@@ -1,0 +1,45 @@
+import ArgumentParser
+import DCApplyCore
+
+/// Loads and plans, printing diagnostics; shared by plan and apply.
+struct Pipeline {
+    let options: CommonOptions
+    let reconciler: Reconciler
+
+    init(options: CommonOptions) throws {
+        self.options = options
+        reconciler = Reconciler(store: try options.openStore(), logger: options.makeLogger())
+    }
+
+    /// The loaded site, or exit 1 after printing every error.
+    func load(_ paths: [String]) throws -> LoadedSite {
+        let site = try reconciler.load(paths)
+        options.console.diagnostics(site.diagnostics)
+        if site.diagnostics.hasErrors { throw ExitCode(1) }
+        return site
+    }
+
+    func render(_ plan: Plan) -> String {
+        switch options.output {
+        case .json: plan.json
+        case .markdown: PlanMarkdownView.render(plan)
+        case .text: PlanTextView.render(plan, color: options.colorOnStdout)
+        }
+    }
+}
+
+/// Maps thrown errors to messages and exit codes; only the executable does this.
+func runReportingErrors(_ options: CommonOptions, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch let error as DCApplyError {
+        options.console.diagnostics(error.diagnostics)
+        options.console.error(error.description)
+        throw ExitCode(error.code == .locked ? 3 : 1)
+    } catch {
+        options.console.error("\(error)")
+        throw ExitCode(1)
+    }
+}

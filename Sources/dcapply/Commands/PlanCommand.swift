@@ -1,0 +1,29 @@
+import ArgumentParser
+import DCApplyCore
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Observe, solve placement, print the plan; change nothing.",
+        discussion: """
+            Exit 0 when the plan can be carried out, 1 when something cannot be placed or is invalid
+            (the rest of the plan is still printed), and with --detailed-exitcode 2 when there are changes.
+            """)
+
+    @OptionGroup var manifests: ManifestPaths
+    @OptionGroup var options: CommonOptions
+
+    @Flag(help: "Exit 2 when the plan has changes, 0 when it has none.")
+    var detailedExitcode = false
+
+    func run() throws {
+        try runReportingErrors(options) {
+            let pipeline = try Pipeline(options: options)
+            let site = try pipeline.load(manifests.paths)
+            let plan = try pipeline.reconciler.plan(site)
+            Output.print(pipeline.render(plan))
+            if plan.hasErrors { throw ExitCode(1) }
+            if detailedExitcode && !plan.isEmpty { throw ExitCode(2) }
+        }
+    }
+}
