@@ -84,7 +84,7 @@ struct PlacementTests {
         let site = TestSite(manifests: manifests, inventory: TestSite.gpuInventory(racks: 2, perRack: 3))
         let result = site.solve()
         #expect(result.members(of: "p").count == 2)
-        #expect(result.problems.map(\.message) == ["needs 3 nodes, has 2 nodes with 16 GPUs: 6 healthy nodes match its site, selector and GPU model; at most 1 per rack over 2 racks allows 2"])
+        #expect(result.problems.map(\.message) == ["needs 3 nodes, has 2 healthy nodes with 16 GPUs: 6 healthy nodes match its site, selector and GPU model; at most 1 per rack over 2 racks allows 2"])
     }
 
     @Test func replicasRespectMaxPerDomainAndReachMinDomains() {
@@ -224,5 +224,96 @@ struct PlacementTests {
         // Both 4-GPU replicas pack onto one node; one more idle node is kept warm.
         #expect(Set(result.replicas(of: "w").flatMap(\.nodes)).count == 1)
         #expect(on.count == 2)
+    }
+
+    /// Applying a target and planning again must change nothing: the observed power states
+    /// become the target's, and the target becomes the current assignment.
+    static func applied(_ site: TestSite, _ target: TargetState) -> TestSite {
+        var applied = site
+        for (name, state) in target.nodes { applied.observed.nodes[name]?.powerState = state.powerState }
+        return applied
+    }
+
+    @Test func shrinkingAPoolReleasesBusyMembersWhenItMustAndSettles() {
+        var site = TestSite(manifests: TestSite.manifests("""
+            apiVersion: dcapply/v1
+            kind: HardwarePool
+            metadata: {name: p}
+            spec: {site: s1, size: {nodes: 4}}
+            ---
+
+            """ + Self.workload("w", replicas: 4, gpus: 8)), inventory: TestSite.gpuInventory(racks: 1, perRack: 5))
+        let first = site.solve()
+        #expect(first.members(of: "p").count == 4)
+        site.desired.pools["p"]?.size = .nodes(2)
+        let second = site.solve(current: first.target)
+        #expect(second.members(of: "p").count == 2)
+        #expect(second.replicas(of: "w").count == 2)
+        #expect(second.target.workloads["w"]?.unplaced == 2)
+        #expect(Self.applied(site, second.target).plan(current: second.target).changes.isEmpty)
+    }
+
+    @Test func gpuSizedPoolsTakeTheLeastExcess() {
+        let inventory = """
+            apiVersion: dcapply/v1
+            kind: Inventory
+            nodes:
+              - {name: big-1, labels: {rack: r1}, gpus: {model: H100, count: 8}, power: {idleW: 1, maxW: 2}}
+              - {name: big-2, labels: {rack: r1}, gpus: {model: H100, count: 8}, power: {idleW: 1, maxW: 2}}
+              - {name: big-3, labels: {rack: r2}, gpus: {model: H100, count: 8}, power: {idleW: 1, maxW: 2}}
+              - {name: small-1, labels: {rack: r2}, gpus: {model: H100, count: 4}, power: {idleW: 1, maxW: 2}}
+              - {name: small-2, labels: {rack: r2}, gpus: {model: H100, count: 4}, power: {idleW: 1, maxW: 2}}
+            """
+        let site = TestSite(manifests: TestSite.manifests("apiVersion: dcapply/v1\nkind: HardwarePool\nmetadata: {name: p}\nspec: {site: s1, size: {gpus: 12}}"),
+                            inventory: inventory)
+        #expect(site.solve().members(of: "p") == ["big-1", "small-1"])
+    }
+
+    @Test func storageTierSpansMinDomains() {
+        let manifests = TestSite.manifests("""
+            apiVersion: dcapply/v1
+            kind: RedundancyPolicy
+            metadata: {name: three-racks}
+            spec: {failureDomain: rack, minDomains: 3}
+            ---
+            apiVersion: dcapply/v1
+            kind: StorageTier
+            metadata: {name: t}
+            spec: {site: s1, media: nvme, usableTiB: 4, protection: {replicas: 2}, redundancy: three-racks}
+            """)
+        let site = TestSite(manifests: manifests, inventory: TestSite.gpuInventory(racks: 3, perRack: 1, drives: "[{id: a, media: nvme, capacityTiB: 8}]"))
+        let tier = site.solve().target.storageTiers["t"]
+        #expect(Set(tier?.drives.map(\.node) ?? []).count == 3, "two drives would meet the capacity rule, minDomains asks for three racks")
+        #expect(tier?.satisfied == true)
+    }
+
+    @Test func aDegradedMemberKeepsItsReplicasAndIsReplacedInTheCount() {
+        var site = TestSite(manifests: TestSite.manifests("""
+            apiVersion: dcapply/v1
+            kind: HardwarePool
+            metadata: {name: p}
+            spec: {site: s1, size: {nodes: 2}}
+            ---
+
+            """ + Self.workload("w", replicas: 2, gpus: 8)), inventory: TestSite.gpuInventory(racks: 1, perRack: 3))
+        let first = site.solve()
+        let degraded = first.members(of: "p")[0]
+        site.setHealth(degraded, .degraded)
+        let second = site.solve(current: first.target)
+        #expect(second.members(of: "p").count == 3, "the degraded member stays while it hosts, a healthy node joins")
+        #expect(second.replicas(of: "w") == first.replicas(of: "w"))
+    }
+
+    @Test func plansAreIdenticalRunAfterRunEvenWhenShort() {
+        // Every key is short at once: the message must not depend on dictionary order.
+        let site = TestSite(manifests: TestSite.manifests(Self.pool + "\n---\n"
+                                + "apiVersion: dcapply/v1\nkind: Workload\nmetadata: {name: w}\nspec: {pool: p, replicas: 9, resources: {gpus: 8, cpuCores: 64, memoryGiB: 1024}}"),
+                            inventory: TestSite.gpuInventory(racks: 2, perRack: 2))
+        let reference = site.plan()
+        for _ in 0..<20 {
+            let again = site.plan()
+            #expect(again.json == reference.json)
+        }
+        #expect(reference.problems.map(\.message) == ["5 of 9 replicas cannot be placed: of 4 nodes in HardwarePool/p, 4 lack free cpuCores (each replica needs 64)"])
     }
 }

@@ -38,12 +38,13 @@ struct StateStoreTests {
     @Test(arguments: Kind.allCases)
     func appliedTargetRoundTrips(kind: Kind) throws {
         let store = try Self.makeStore(kind)
-        let stored = try store.commitApply(target: Self.target, powerStates: ["b": .off], record: Self.record(), expectedSerial: 0)
+        let stored = try store.commitApply(target: Self.target, estimatedW: ["a": 9100], powerStates: ["b": .off], record: Self.record(), expectedSerial: 0)
         #expect(stored.serial == 1)
         let loaded = try store.load()
         #expect(loaded.target == Self.target)
         #expect(loaded.serial == 1)
         #expect(loaded.manifestDigest == "abc")
+        #expect(loaded.estimatedW["a"] == 9100)
         #expect(try store.overrides()["b"]?.powerState == .off)
         let history = try store.history()
         #expect(history.map(\.serial) == [1])
@@ -53,9 +54,9 @@ struct StateStoreTests {
     @Test(arguments: Kind.allCases)
     func applyFromAStalePlanIsRefusedAndChangesNothing(kind: Kind) throws {
         let store = try Self.makeStore(kind)
-        _ = try store.commitApply(target: Self.target, powerStates: [:], record: Self.record(), expectedSerial: 0)
+        _ = try store.commitApply(target: Self.target, estimatedW: ["a": 9100], powerStates: [:], record: Self.record(), expectedSerial: 0)
         #expect(throws: DCApplyError.self) {
-            _ = try store.commitApply(target: .empty, powerStates: [:], record: Self.record(), expectedSerial: 0)
+            _ = try store.commitApply(target: .empty, estimatedW: [:], powerStates: [:], record: Self.record(), expectedSerial: 0)
         }
         #expect(try store.load().target == Self.target)
         #expect(try store.history().count == 1)
@@ -73,7 +74,7 @@ struct StateStoreTests {
 
     @Test func sqliteStoreSurvivesReopening() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dcapply-reopen-\(UUID().uuidString).db").path
-        _ = try SQLiteStateStore(path: path).commitApply(target: Self.target, powerStates: [:], record: Self.record(), expectedSerial: 0)
+        _ = try SQLiteStateStore(path: path).commitApply(target: Self.target, estimatedW: ["a": 9100], powerStates: [:], record: Self.record(), expectedSerial: 0)
         let reopened = try SQLiteStateStore(path: path)
         #expect(try reopened.load().target == Self.target)
         #expect(try reopened.load().serial == 1)

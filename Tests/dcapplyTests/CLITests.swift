@@ -57,10 +57,9 @@ struct CLITests {
         #expect(result.stdout.isEmpty)
         #expect(result.stderr == """
             \(path):3:18: error: metadata.name: expected a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters, got "Bad_Name"
-            \(path):5:3: error: spec.replicas: required field is missing (how many replicas)
             \(path):6:3: error: spec.replica: unknown field "replica"; did you mean "replicas"?
             \(path):7:21: error: spec.resources.gpus: must be at least 0, got -1
-            4 errors.
+            3 errors.
 
             """)
     }

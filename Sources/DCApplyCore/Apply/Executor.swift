@@ -27,6 +27,6 @@ public struct Executor {
             startedAt: started, finishedAt: Date(), user: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(),
             host: ProcessInfo.processInfo.hostName, revision: plan.revision, manifestDigest: plan.manifestDigest,
             planDigest: Digest.sha256(plan.json), summary: plan.summary, changeCount: plan.changes.count)
-        return try store.commitApply(target: plan.target, powerStates: powerStates, record: record, expectedSerial: plan.stateSerial)
+        return try store.commitApply(target: plan.target, estimatedW: plan.targetDrawW, powerStates: powerStates, record: record, expectedSerial: plan.stateSerial)
     }
 }

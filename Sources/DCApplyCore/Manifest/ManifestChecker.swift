@@ -45,16 +45,16 @@ struct ManifestChecker {
     }
 
     mutating func check() -> [Diagnostic] {
-        if state.sites.isEmpty && !(state.pools.isEmpty && state.storageTiers.isEmpty && state.energyPolicies.isEmpty) {
-            diagnostics.append(.error("no Site is declared; pools, storage tiers and energy policies need one"))
-        }
+        let invalid = locations.invalid
         for (name, pool) in state.pools.sorted(by: { $0.key < $1.key }) {
             let address = ResourceAddress(.hardwarePool, name)
+            if invalid.contains(address) { continue }
             requireSite(pool.site, address)
             requirePolicy(pool.redundancy, site: pool.site, address)
         }
         for (name, workload) in state.workloads.sorted(by: { $0.key < $1.key }) {
             let address = ResourceAddress(.workload, name)
+            if invalid.contains(address) { continue }
             guard let pool = state.pools[workload.pool] else {
                 let hint = Names.closest(to: workload.pool, in: Array(state.pools.keys)).map { "; did you mean \(quoted($0))?" } ?? ""
                 error("HardwarePool \(quoted(workload.pool)) does not exist (\(names(state.pools.keys)))\(hint)", address, field: "spec.pool")
@@ -74,15 +74,18 @@ struct ManifestChecker {
         }
         for (name, tier) in state.storageTiers.sorted(by: { $0.key < $1.key }) {
             let address = ResourceAddress(.storageTier, name)
+            if invalid.contains(address) { continue }
             requireSite(tier.site, address)
             requirePolicy(tier.redundancy, site: tier.site, address)
         }
         var energyBySite: [String: String] = [:]
         for (name, policy) in state.energyPolicies.sorted(by: { $0.key < $1.key }) {
             let address = ResourceAddress(.energyPolicy, name)
+            if invalid.contains(address) { continue }
             requireSite(policy.site, address)
             if let other = energyBySite[policy.site] {
-                error("Site \(quoted(policy.site)) already has EnergyPolicy/\(other); a site takes one energy policy", address, field: "spec.site")
+                let first = locations.resources[ResourceAddress(.energyPolicy, other)].map { " (at \($0))" } ?? ""
+                error("Site \(quoted(policy.site)) already has EnergyPolicy/\(other)\(first); a site takes one energy policy", address, field: "spec.site")
             }
             energyBySite[policy.site] = name
         }

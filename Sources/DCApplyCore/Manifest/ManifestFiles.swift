@@ -18,7 +18,11 @@ public enum ManifestFiles {
             }
             for file in files {
                 switch SourceReader.read(URL(fileURLWithPath: file), displayPath: file, limits: limits) {
-                case .success(let source): sources.append(source)
+                case .success(var source):
+                    source.relativePath = isDirectory.boolValue
+                        ? String(file.dropFirst(path.hasSuffix("/") ? path.count : path.count + 1))
+                        : URL(fileURLWithPath: file).lastPathComponent
+                    sources.append(source)
                 case .failure(let diagnostic): diagnostics.append(diagnostic)
                 }
             }

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 import Crypto
 
 /// Turns manifest files into a ``DesiredState`` and every diagnostic found on the way.
@@ -16,6 +15,9 @@ public struct ManifestParser {
     public struct Locations: Sendable {
         public var resources: [ResourceAddress: SourceLocation] = [:]
         var fields: [String: SourceLocation] = [:]
+        /// Resources whose documents have errors: references to them resolve, checks of their
+        /// own references are skipped, so one mistake is reported once.
+        var invalid: Set<ResourceAddress> = []
 
         subscript(address: ResourceAddress) -> SourceLocation? {
             get { resources[address] }
@@ -34,7 +36,7 @@ public struct ManifestParser {
         var diagnostics: [Diagnostic] = []
         var hasher = SHA256()
         for source in sources {
-            hasher.update(data: Data(source.path.utf8 + [0]))
+            hasher.update(data: Data(source.relativePath.utf8 + [0]))
             hasher.update(data: Data(source.text.utf8 + [0]))
             let (documents, yamlDiagnostics) = YAMLDocuments.parse(source, limits: limits)
             diagnostics += yamlDiagnostics
@@ -54,12 +56,19 @@ public struct ManifestParser {
             diagnostics.append(.error("a manifest must be a mapping with apiVersion, kind, metadata and spec, got \(describe(root))", at: document.start))
             return
         }
-        guard let kindNode = root.field("kind"), let kindText = kindNode.text else {
-            diagnostics.append(.error("required field is missing (one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))", at: document.start, field: "kind"))
+        let kinds = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let kindNode = root.field("kind") else {
+            let present = root.entries.first { $0.key == "kind" }?.value
+            diagnostics.append(.error(present == nil ? "required field is missing (one of \(kinds))" : "expected one of \(kinds), got nothing (null)",
+                                      at: present?.location(in: document.file) ?? document.start, field: "kind"))
+            return
+        }
+        guard let kindText = kindNode.text, kindNode.scalar != nil else {
+            diagnostics.append(.error("expected one of \(kinds), got \(describe(kindNode))", at: kindNode.location(in: document.file), field: "kind"))
             return
         }
         if kindText == "Inventory" { return }  // read through the Site that names it
-        let kindLocation = SourceLocation(file: document.file, line: kindNode.mark?.line ?? 1, column: kindNode.mark?.column ?? 1)
+        let kindLocation = kindNode.location(in: document.file)
         guard let kind = Kind(rawValue: kindText) else {
             let hint = Names.closest(to: kindText, in: Kind.allCases.map(\.rawValue)).map { "; did you mean \(quoted($0))?" }
                 ?? "; valid kinds: \(Kind.allCases.map(\.rawValue).joined(separator: ", "))"
@@ -73,15 +82,16 @@ public struct ManifestParser {
         // Register the name even when the spec is invalid, so duplicates are still found.
         guard let metadataNode = root.field("metadata"), let name = metadataNode.field("name")?.text, Names.isDNSLabel(name) else { return }
         let address = ResourceAddress(kind, name)
-        let location = SourceLocation(file: document.file, line: metadataNode.mark?.line ?? document.start.line, column: metadataNode.mark?.column ?? 1)
+        let location = metadataNode.location(in: document.file)
         if let first = locations[address] {
             diagnostics.append(.error("duplicate \(address): also declared at \(first)", at: location, field: "metadata.name"))
             return
         }
         locations[address] = location
-        guard !validator.diagnostics.hasErrors, let spec = root.field("spec") ?? Optional(Yams.Node.mapping([:])) else { return }
+        if validator.diagnostics.hasErrors { locations.invalid.insert(address) }
+        let spec = root.field("spec") ?? .mapping(YAMLMapping(pairs: [], line: document.start.line, column: document.start.column))
         for (key, value) in spec.entries {
-            locations.fields["\(address)#spec.\(key)"] = SourceLocation(file: document.file, line: value.mark?.line ?? 1, column: value.mark?.column ?? 1)
+            locations.fields["\(address)#spec.\(key)"] = value.location(in: document.file)
         }
         let metadata = ObjectMetadata(name: name, labels: metadataNode.field("labels")?.textMap ?? [:],
                                       annotations: metadataNode.field("annotations")?.textMap ?? [:], source: location)
@@ -96,12 +106,12 @@ struct SpecDecoder {
     let file: String
     var diagnostics: [Diagnostic] = []
 
-    mutating func error(_ message: String, _ node: Yams.Node?, _ path: String, fallback: SourceLocation? = nil) {
-        let location = node.map { SourceLocation(file: file, line: $0.mark?.line ?? 1, column: $0.mark?.column ?? 1) } ?? fallback
+    mutating func error(_ message: String, _ node: YAMLNode?, _ path: String, fallback: SourceLocation? = nil) {
+        let location = node.map { $0.location(in: file) } ?? fallback
         diagnostics.append(.error(message, at: location, field: path))
     }
 
-    mutating func decode(_ kind: Kind, metadata: ObjectMetadata, spec: Yams.Node, into state: inout DesiredState) {
+    mutating func decode(_ kind: Kind, metadata: ObjectMetadata, spec: YAMLNode, into state: inout DesiredState) {
         let name = metadata.name
         switch kind {
         case .site:
@@ -111,7 +121,8 @@ struct SpecDecoder {
                 let declared = local.field("inventory")?.text ?? ""
                 let base = URL(fileURLWithPath: file).deletingLastPathComponent()
                 let resolved = declared.hasPrefix("/") ? declared : base.appendingPathComponent(declared).path
-                provider = .local(inventoryPath: Self.relativeIfPossible(resolved), declaredPath: declared)
+                provider = .local(inventoryPath: Self.relativeIfPossible(resolved), declaredPath: declared,
+                                  declaredAt: (local.field("inventory") ?? local).location(in: file))
             } else if let redfish = providerNode?.field("redfish") {
                 provider = .redfish(RedfishConfiguration(
                     endpoints: redfish.field("endpoints")?.textList ?? [], endpointsFile: redfish.field("endpointsFile")?.text,
@@ -192,7 +203,7 @@ struct SpecDecoder {
         }
     }
 
-    mutating func selector(_ node: Yams.Node, path: String) -> LabelSelector {
+    mutating func selector(_ node: YAMLNode, path: String) -> LabelSelector {
         var expressions: [LabelSelector.Requirement] = []
         for (index, expression) in (node.field("matchExpressions")?.elements ?? []).enumerated() {
             let expressionPath = "\(path).matchExpressions[\(index)]"

@@ -1,5 +1,3 @@
-import Yams
-
 /// Checks a YAML node tree against a ``FieldType``: shapes, types, ranges, formats, required and
 /// unknown fields. Every problem becomes a diagnostic with its field path; nothing throws.
 struct SchemaValidator {
@@ -7,32 +5,36 @@ struct SchemaValidator {
     private(set) var diagnostics: [Diagnostic] = []
     private var budget: Int
     private var budgetExhausted = false
+    private let limits: InputLimits
 
     init(file: String, limits: InputLimits = .standard) {
         self.file = file
+        self.limits = limits
         self.budget = limits.maxNodesPerDocument
     }
 
-    func location(of node: Yams.Node) -> SourceLocation {
-        SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
-    }
+    func location(of node: YAMLNode) -> SourceLocation { node.location(in: file) }
 
-    mutating func error(_ message: String, _ node: Yams.Node, _ path: String) {
+    mutating func error(_ message: String, _ node: YAMLNode, _ path: String) {
         diagnostics.append(.error(message, at: location(of: node), field: path))
     }
 
-    mutating func validate(_ node: Yams.Node, as type: FieldType, path: String) {
+    mutating func validate(_ node: YAMLNode, as type: FieldType, path: String) {
         guard !budgetExhausted else { return }
         budget -= 1
         if budget < 0 {
             budgetExhausted = true
-            error("document is too large (over \(InputLimits.standard.maxNodesPerDocument) values once aliases are expanded)", node, path)
+            error("document is too large (over \(limits.maxNodesPerDocument) values once aliases are expanded)", node, path)
             return
         }
         switch type {
         case .string(let format):
             guard let text = scalarText(node, path: path, expected: format.expectation) else { return }
-            if !format.check(text) { error("expected \(format.expectation), got \(quoted(text))", node, path) }
+            if format == .dnsLabel, text.utf8.count > 63 {
+                error("is \(text.utf8.count) characters long; a DNS label has at most 63", node, path)
+            } else if !format.check(text) {
+                error("expected \(format.expectation), got \(quoted(text))", node, path)
+            }
         case .enumeration(let values):
             guard let text = scalarText(node, path: path, expected: "one of \(values.joined(separator: ", "))") else { return }
             if !values.contains(text) {
@@ -40,6 +42,9 @@ struct SchemaValidator {
                 error("expected one of \(values.joined(separator: ", ")), got \(quoted(text))\(hint)", node, path)
             }
         case .integer(let minimum, let maximum):
+            if case .scalar(let scalar) = node, YAMLValue.isOverflowingInteger(scalar) {
+                return error("is out of range, got \(scalar.text)", node, path)
+            }
             guard case .scalar(let scalar) = node, let value = YAMLValue.integer(scalar) else {
                 return error("expected \(minimum == 0 ? "a non-negative integer" : "an integer"), got \(describe(node))", node, path)
             }
@@ -50,7 +55,7 @@ struct SchemaValidator {
                 return error("expected a number, got \(describe(node))", node, path)
             }
             if exclusive ? value <= minimum : value < minimum {
-                error("must be \(exclusive ? "greater than" : "at least") \(format(minimum)), got \(scalar.string)", node, path)
+                error("must be \(exclusive ? "greater than" : "at least") \(format(minimum)), got \(scalar.text)", node, path)
             }
         case .boolean:
             guard case .scalar(let scalar) = node, YAMLValue.boolean(scalar) != nil else {
@@ -64,14 +69,10 @@ struct SchemaValidator {
             validateObject(node, schema: schema, path: path)
         case .map(let keyFormat, let valueType):
             guard let mapping = mappingOrEmpty(node, path: path) else { return }
-            for (key, value) in mapping {
-                guard case .scalar(let keyScalar) = key else {
-                    error("keys must be strings, got \(describe(key))", key, path)
-                    continue
-                }
-                let keyPath = path.isEmpty ? keyScalar.string : "\(path).\(keyScalar.string)"
-                if !keyFormat.check(keyScalar.string) {
-                    error("key \(quoted(keyScalar.string)) is not valid: expected \(keyFormat.expectation)", key, path)
+            for (key, value) in mapping.pairs {
+                let keyPath = path.isEmpty ? key.text : "\(path).\(key.text)"
+                if !keyFormat.check(key.text) {
+                    error("key \(quoted(key.text)) is not valid: expected \(keyFormat.expectation)", .scalar(key), keyPath)
                 }
                 validate(value, as: valueType, path: keyPath)
             }
@@ -83,42 +84,42 @@ struct SchemaValidator {
             guard case .sequence(let sequence) = node else {
                 return error("expected a list, got \(describe(node))", node, path)
             }
-            if sequence.count < minItems { error("must list at least \(minItems) item\(minItems == 1 ? "" : "s")", node, path) }
-            for (index, element) in sequence.enumerated() {
+            if sequence.items.count < minItems { error("must list at least \(minItems) item\(minItems == 1 ? "" : "s")", node, path) }
+            for (index, element) in sequence.items.enumerated() {
                 validate(element, as: elementType, path: "\(path)[\(index)]")
             }
         }
     }
 
-    private mutating func validateObject(_ node: Yams.Node, schema: ObjectSchema, path: String) {
+    private mutating func validateObject(_ node: YAMLNode, schema: ObjectSchema, path: String) {
         guard let mapping = mappingOrEmpty(node, path: path) else { return }
         var present: [String] = []
+        var suggested: Set<String> = []
         let known = schema.fields.map(\.name)
-        for (key, value) in mapping {
-            guard case .scalar(let keyScalar) = key else {
-                error("keys must be strings, got \(describe(key))", key, path)
-                continue
-            }
-            let name = keyScalar.string
+        for (key, value) in mapping.pairs {
+            let name = key.text
             let fieldPath = path.isEmpty ? name : "\(path).\(name)"
             guard let field = schema.field(name) else {
-                let hint = Names.closest(to: name, in: known).map { "; did you mean \(quoted($0))?" }
+                let suggestion = Names.closest(to: name, in: known)
+                if let suggestion { suggested.insert(suggestion) }
+                let hint = suggestion.map { "; did you mean \(quoted($0))?" }
                     ?? "; valid fields: \(known.joined(separator: ", "))"
-                error("unknown field \(quoted(name))\(hint)", key, fieldPath)
+                error("unknown field \(quoted(name))\(hint)", .scalar(key), fieldPath)
                 continue
             }
             if case .scalar(let scalar) = value, YAMLValue.isNull(scalar), !field.required { continue }
             present.append(name)
             validate(value, as: field.type, path: fieldPath)
         }
-        for field in schema.fields where field.required && !present.contains(field.name) {
+        // A field reported as misspelt is not reported again as missing.
+        for field in schema.fields where field.required && !present.contains(field.name) && !suggested.contains(field.name) {
             let fieldPath = path.isEmpty ? field.name : "\(path).\(field.name)"
-            if mapping.contains(where: { $0.key.string == field.name }) { continue }  // present but null or invalid: reported above
+            if mapping.pairs.contains(where: { $0.key.text == field.name }) { continue }  // present but null or invalid: reported above
             error("required field is missing (\(field.summary))", node, fieldPath)
         }
         if !schema.exactlyOneOf.isEmpty {
             let chosen = schema.exactlyOneOf.filter(present.contains)
-            if chosen.count != 1 {
+            if chosen.count != 1 && !(chosen.isEmpty && schema.exactlyOneOf.contains(where: suggested.contains)) {
                 let options = schema.exactlyOneOf.joined(separator: ", ")
                 error(chosen.isEmpty ? "needs exactly one of \(options)" : "takes exactly one of \(options), got \(chosen.joined(separator: " and "))", node, path)
             }
@@ -130,22 +131,22 @@ struct SchemaValidator {
     }
 
     /// The mapping, treating a null scalar as empty; reports anything else.
-    private mutating func mappingOrEmpty(_ node: Yams.Node, path: String) -> Yams.Node.Mapping? {
+    private mutating func mappingOrEmpty(_ node: YAMLNode, path: String) -> YAMLMapping? {
         switch node {
         case .mapping(let mapping): return mapping
-        case .scalar(let scalar) where YAMLValue.isNull(scalar): return Yams.Node.Mapping([])
+        case .scalar(let scalar) where YAMLValue.isNull(scalar): return YAMLMapping(pairs: [], line: scalar.line, column: scalar.column)
         default:
             error("expected a mapping, got \(describe(node))", node, path)
             return nil
         }
     }
 
-    private mutating func scalarText(_ node: Yams.Node, path: String, expected: String) -> String? {
+    private mutating func scalarText(_ node: YAMLNode, path: String, expected: String) -> String? {
         guard case .scalar(let scalar) = node, !YAMLValue.isNull(scalar) else {
             error("expected \(expected), got \(describe(node))", node, path)
             return nil
         }
-        return scalar.string
+        return scalar.text
     }
 }
 
@@ -155,15 +156,14 @@ func quoted(_ text: String) -> String {
 }
 
 /// A short description of a YAML value for messages: `a list`, `the string "abc"`, `-1`.
-func describe(_ node: Yams.Node) -> String {
+func describe(_ node: YAMLNode) -> String {
     switch node {
     case .mapping: return "a mapping"
     case .sequence: return "a list"
-    case .alias: return "an alias"
     case .scalar(let scalar):
         if YAMLValue.isNull(scalar) { return "nothing (null)" }
-        if scalar.style == .plain { return quoted(scalar.string) }
-        return "the string \(quoted(scalar.string))"
+        if scalar.style == .plain { return quoted(scalar.text) }
+        return "the string \(quoted(scalar.text))"
     }
 }
 

@@ -4,10 +4,14 @@ import Foundation
 public struct SourceFile: Hashable, Sendable {
     public var path: String
     public var text: String
+    /// The path inside the directory the user named (the file name for a file argument): what
+    /// the manifests' digest covers, so `./m/` and `m` give the same digest.
+    public var relativePath: String
 
-    public init(path: String, text: String) {
+    public init(path: String, text: String, relativePath: String? = nil) {
         self.path = path
         self.text = text
+        self.relativePath = relativePath ?? path
     }
 }
 

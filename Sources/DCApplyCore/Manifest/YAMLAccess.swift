@@ -1,33 +1,31 @@
-import Yams
-
 /// Read access to a node tree that has already passed ``SchemaValidator``.
-extension Yams.Node {
-    func field(_ name: String) -> Yams.Node? {
+extension YAMLNode {
+    func field(_ name: String) -> YAMLNode? {
         guard case .mapping(let mapping) = self else { return nil }
-        for (key, value) in mapping where key.scalar?.string == name {
-            if case .scalar(let scalar) = value, YAMLValue.isNull(scalar) { return nil }
-            return value
+        for pair in mapping.pairs where pair.key.text == name {
+            if case .scalar(let scalar) = pair.value, scalar.isNull { return nil }
+            return pair.value
         }
         return nil
     }
 
     var text: String? {
-        guard case .scalar(let scalar) = self, !YAMLValue.isNull(scalar) else { return nil }
-        return scalar.string
+        guard case .scalar(let scalar) = self, !scalar.isNull else { return nil }
+        return scalar.text
     }
 
     var integer: Int? { scalar.flatMap(YAMLValue.integer) }
     var number: Double? { scalar.flatMap(YAMLValue.number) }
     var boolean: Bool? { scalar.flatMap(YAMLValue.boolean) }
 
-    var elements: [Yams.Node] {
-        if case .sequence(let sequence) = self { return Array(sequence) }
+    var elements: [YAMLNode] {
+        if case .sequence(let sequence) = self { return sequence.items }
         return []
     }
 
-    var entries: [(key: String, value: Yams.Node)] {
+    var entries: [(key: String, value: YAMLNode)] {
         guard case .mapping(let mapping) = self else { return [] }
-        return mapping.compactMap { pair in pair.key.scalar.map { ($0.string, pair.value) } }
+        return mapping.pairs.map { ($0.key.text, $0.value) }
     }
 
     var textList: [String] { elements.compactMap(\.text) }

@@ -34,7 +34,7 @@ public struct Site: Hashable, Sendable {
 /// Where a site's observed state comes from.
 public enum ProviderConfiguration: Hashable, Sendable {
     /// A YAML inventory file; `inventoryPath` is resolved against the Site's manifest file.
-    case local(inventoryPath: String, declaredPath: String)
+    case local(inventoryPath: String, declaredPath: String, declaredAt: SourceLocation)
     case redfish(RedfishConfiguration)
     case exec(command: [String])
 

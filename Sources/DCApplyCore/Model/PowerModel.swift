@@ -22,13 +22,13 @@ public enum PowerModel {
     /// gangs.
     public static func usage(of target: TargetState, desired: DesiredState, observed: ObservedState) -> [String: ResourceMap] {
         var used: [String: ResourceMap] = [:]
-        for (name, state) in target.workloads {
+        for (name, state) in target.workloads.sorted(by: { $0.key < $1.key }) {
             guard let workload = desired.workloads[name] else { continue }
             for replica in state.replicas {
                 if replica.nodes.count > 1 {
                     for node in replica.nodes { used[node] = observed.nodes[node]?.capacity ?? [:] }
                 } else if let node = replica.nodes.first {
-                    used[node, default: [:]].merge(workload.resources, uniquingKeysWith: +)
+                    used[node, default: [:]].merge(workload.resources, uniquingKeysWith: +)  // in name order: sums stay bit-identical
                 }
             }
         }

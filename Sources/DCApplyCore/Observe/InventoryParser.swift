@@ -1,5 +1,3 @@
-import Yams
-
 /// Reads a local inventory file (nodes and templates) into observed nodes. Pure.
 public struct InventoryParser {
     public var limits: InputLimits
@@ -23,9 +21,22 @@ public struct InventoryParser {
 
         var nodes: [ObservedNode] = []
         var seen: [String: SourceLocation] = [:]
-        func add(_ node: ObservedNode, path: String) {
+        func add(_ node: ObservedNode, path: String, entry: YAMLNode) {
+            var ids: Set<String> = []
+            for drive in node.drives where !ids.insert(drive.id).inserted {
+                diagnostics.append(.error("node \(quoted(node.name)) has two drives with id \(quoted(drive.id)); drive ids are unique on a node",
+                                          at: (entry.field("drives") ?? entry).location(in: source.path), field: "\(path).drives"))
+            }
+            if node.power.maxW < node.power.idleW {
+                diagnostics.append(.error("maxW (\(format(node.power.maxW))) is below idleW (\(format(node.power.idleW)))",
+                                          at: (entry.field("power") ?? entry).location(in: source.path), field: "\(path).power"))
+            }
+            if let label = node.labels.first(where: { $0.value.contains("{rack") || $0.value.contains("{index") }) {
+                diagnostics.append(.error("label \(quoted(label.key)) keeps the placeholder \(quoted(label.value)): the template lists no values for it",
+                                          at: (entry.field("labels") ?? entry).location(in: source.path), field: "\(path).labels.\(label.key)"))
+            }
             if let first = seen[node.name] {
-                diagnostics.append(.error("duplicate node \(quoted(node.name)): also declared at \(first)", at: node.source, field: path))
+                diagnostics.append(.error("duplicate node \(quoted(node.name)): also declared at \(first)", at: node.source, field: "\(path).name"))
                 return
             }
             seen[node.name] = node.source
@@ -33,7 +44,7 @@ public struct InventoryParser {
         }
         for (index, entry) in (document.root.field("nodes")?.elements ?? []).enumerated() {
             let name = entry.field("name")?.text ?? ""
-            add(makeNode(name: name, entry: entry, site: site, file: source.path, substitute: { $0 }), path: "nodes[\(index)].name")
+            add(makeNode(name: name, entry: entry, site: site, file: source.path, substitute: { $0 }), path: "nodes[\(index)]", entry: entry)
         }
         for (index, template) in (document.root.field("templates")?.elements ?? []).enumerated() {
             let path = "templates[\(index)]"
@@ -50,7 +61,8 @@ public struct InventoryParser {
                 continue
             }
             let perRack = template.field("perRack")?.integer ?? 1
-            for rack in racks.isEmpty ? [nil] : racks.map(Optional.some) {
+            let errorsBefore = diagnostics.count
+            templateLoop: for rack in racks.isEmpty ? [nil] : racks.map(Optional.some) {
                 for position in 1...max(perRack, 1) {
                     var values: [String: TemplateValue] = ["index": .integer(position)]
                     if let rack { values["rack"] = rack }
@@ -58,20 +70,19 @@ public struct InventoryParser {
                     let name = substitute(pattern)
                     guard Names.isDNSLabel(name) else {
                         diagnostics.append(.error("namePattern gives \(quoted(name)), which is not a DNS label", at: location(template.field("namePattern") ?? template, source.path), field: "\(path).namePattern"))
-                        break
+                        break templateLoop
                     }
-                    add(makeNode(name: name, entry: template, site: site, file: source.path, substitute: substitute), path: "\(path).namePattern")
+                    add(makeNode(name: name, entry: template, site: site, file: source.path, substitute: substitute), path: path, entry: template)
+                    if diagnostics.count > errorsBefore { break templateLoop }  // one report per template, not one per node
                 }
             }
         }
         return (nodes.sorted { $0.name < $1.name }, diagnostics)
     }
 
-    private func location(_ node: Yams.Node, _ file: String) -> SourceLocation {
-        SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
-    }
+    private func location(_ node: YAMLNode, _ file: String) -> SourceLocation { node.location(in: file) }
 
-    private func makeNode(name: String, entry: Yams.Node, site: String, file: String, substitute: (String) -> String) -> ObservedNode {
+    private func makeNode(name: String, entry: YAMLNode, site: String, file: String, substitute: (String) -> String) -> ObservedNode {
         var labels: [String: String] = [:]
         for (key, value) in entry.field("labels")?.textMap ?? [:] { labels[key] = substitute(value) }
         let gpu = entry.field("gpus").map {

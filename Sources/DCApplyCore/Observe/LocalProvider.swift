@@ -13,11 +13,11 @@ public struct LocalProvider: HardwareProvider {
     }
 
     public func observe(site: Site) throws -> (nodes: [ObservedNode], diagnostics: [Diagnostic]) {
-        guard case .local(let path, let declared) = site.provider else {
+        guard case .local(let path, let declared, let declaredAt) = site.provider else {
             throw DCApplyError(.provider, "Site \(site.metadata.name) does not use the local provider")
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            return ([], [.error("inventory file \(quoted(declared)) not found (looked for \(path))", at: site.metadata.source, field: "spec.provider.local.inventory")])
+            return ([], [.error("inventory file \(quoted(declared)) not found (looked for \(path))", at: declaredAt, field: "spec.provider.local.inventory")])
         }
         switch SourceReader.read(URL(fileURLWithPath: path), displayPath: path, limits: limits) {
         case .failure(let diagnostic):
@@ -59,6 +59,14 @@ public enum SiteChecker {
     public static func check(_ desired: DesiredState, observed: ObservedState, locations: ManifestParser.Locations) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         let offered = Set(observed.nodes.values.flatMap { $0.capacity.filter { $0.value > 0 }.keys })
+        for (name, policy) in desired.energyPolicies.sorted(by: { $0.key < $1.key }) {
+            guard let site = desired.sites[policy.site] else { continue }
+            let racks = Set(observed.nodes.values.filter { $0.site == policy.site }.compactMap { $0.labels[site.powerDomain] })
+            for rack in policy.rackCapsKW.keys.sorted() where !racks.contains(rack) {
+                diagnostics.append(.warning("rack \(quoted(rack)) has no node in site \(policy.site) (label \(site.powerDomain)); its cap applies to nothing",
+                                            at: locations.location(of: ResourceAddress(.energyPolicy, name), field: "spec.racks"), field: "spec.racks.\(rack)"))
+            }
+        }
         for (name, workload) in desired.workloads.sorted(by: { $0.key < $1.key }) {
             let address = ResourceAddress(.workload, name)
             for key in workload.resources.keys.sorted() where (workload.resources[key] ?? 0) > 0 && !offered.contains(key) {

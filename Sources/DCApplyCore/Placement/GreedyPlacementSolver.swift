@@ -71,21 +71,31 @@ public struct GreedyPlacementSolver: PlacementSolver {
         let policy = model.desired.policy(pool.redundancy)
         let spares = policy?.spares ?? 0
         var members = model.members(of: name)
+        // Degraded members keep what they host but count for nothing: a healthy node replaces
+        // them. Idle degraded members leave, since they can take nothing new.
+        for node in members where model.nodes[node].health == .degraded && !busy.contains(node) {
+            model.pool[node] = nil
+        }
+        members = model.members(of: name)
+        func counted(_ set: [Int]) -> [Int] { set.filter { model.nodes[$0].health == .healthy } }
         func gpus(_ set: [Int]) -> Int { set.reduce(0) { $0 + model.nodes[$1].gpuCount } }
         func satisfied(_ set: [Int]) -> Bool {
+            let healthy = counted(set)
             switch pool.size {
-            case .nodes(let count)?: return set.count >= count + spares
+            case .nodes(let count)?: return healthy.count >= count + spares
             case .gpus(let wanted)?:
-                let byGPUs = set.sorted { model.nodes[$0].gpuCount > model.nodes[$1].gpuCount }
-                // Spares are whole nodes beyond the GPUs asked for.
-                return gpus(Array(byGPUs.dropLast(min(spares, byGPUs.count)))) >= wanted && set.count >= spares + (wanted > 0 ? 1 : 0)
+                // Spares are whole nodes beyond the GPUs asked for: the largest count as spares.
+                let byGPUs = healthy.sorted { model.nodes[$0].gpuCount > model.nodes[$1].gpuCount }
+                return gpus(Array(byGPUs.dropFirst(min(spares, byGPUs.count)))) >= wanted && healthy.count >= spares + (wanted > 0 ? 1 : 0)
             case nil: return false
             }
         }
-        // Too many (the size shrank): release idle members first, keeping the GPU count met.
+        // Too many (the size shrank): release healthy members while the size stays met, idle
+        // ones first, then those hosting least; the highest names go first among equals.
         if pool.size != nil {
-            // Idle members go first, the last-added (highest name) before the others.
-            let removable = members.filter { !busy.contains($0) }.sorted { model.nodes[$0].name > model.nodes[$1].name }
+            let removable = counted(members).sorted {
+                (busy.contains($0) ? 1 : 0, model.nodes[$1].name) < (busy.contains($1) ? 1 : 0, model.nodes[$0].name)
+            }
             for node in removable {
                 let without = members.filter { $0 != node }
                 if satisfied(without) {
@@ -98,18 +108,25 @@ public struct GreedyPlacementSolver: PlacementSolver {
         let key = policy?.failureDomain
         if let key { for node in members { perDomain[model.domain(node, key: key), default: 0] += 1 } }
         let limit = policy?.maxPerDomain ?? .max
-        let candidates = model.nodes.indices.filter {
+        var remaining = model.nodes.indices.filter {
             model.pool[$0] == nil && model.nodes[$0].health == .healthy && model.eligible($0, for: pool)
         }
-        var remaining = candidates
         while pool.size == nil || !satisfied(members) {
-            // Spread first (the emptiest domain), then nodes already on, then name.
-            let pick = remaining.filter { key == nil || perDomain[model.domain($0, key: key!), default: 0] < limit }
-                .min { a, b in
-                    let da = key.map { perDomain[model.domain(a, key: $0), default: 0] } ?? 0
-                    let db = key.map { perDomain[model.domain(b, key: $0), default: 0] } ?? 0
-                    return (da, model.nodes[a].powerState == .on ? 0 : 1, model.nodes[a].name) < (db, model.nodes[b].powerState == .on ? 0 : 1, model.nodes[b].name)
-                }
+            // For a GPU size, the least excess first: the largest node that still fits the need,
+            // else the smallest that covers it. Then spread (the emptiest domain), nodes already
+            // on, and the name.
+            var need = Int.max
+            if case .gpus(let wanted)? = pool.size {
+                need = wanted - gpus(Array(counted(members).sorted { model.nodes[$0].gpuCount > model.nodes[$1].gpuCount }.dropFirst(spares)))
+                if counted(members).count < spares { need = Int.max }
+            }
+            func rank(_ node: Int) -> (Int, Int, Int, Int, String) {
+                let count = model.nodes[node].gpuCount
+                let fit = need == Int.max ? (0, 0) : count <= need ? (0, -count) : (1, count)
+                let domainCount = key.map { perDomain[model.domain(node, key: $0), default: 0] } ?? 0
+                return (fit.0, fit.1, domainCount, model.nodes[node].powerState == .on ? 0 : 1, model.nodes[node].name)
+            }
+            let pick = remaining.filter { key == nil || perDomain[model.domain($0, key: key!), default: 0] < limit }.min { rank($0) < rank($1) }
             guard let node = pick else { break }
             remaining.removeAll { $0 == node }
             model.pool[node] = name
@@ -132,7 +149,8 @@ public struct GreedyPlacementSolver: PlacementSolver {
                 let domains = Set(eligible.map { model.domain($0, key: key) }).count
                 reason += "; at most \(max) per \(key) over \(domains) \(key)\(domains == 1 ? "" : "s") allows \(max * domains)"
             }
-            problems.append(Problem(.error, address, "needs \(wanted), has \(members.count) node\(members.count == 1 ? "" : "s") with \(gpus(members)) GPUs: \(reason)"))
+            let healthy = counted(members)
+            problems.append(Problem(.error, address, "needs \(wanted), has \(healthy.count) healthy node\(healthy.count == 1 ? "" : "s") with \(gpus(healthy)) GPUs: \(reason)"))
         }
         if let key, let minDomains = policy?.minDomains {
             let domains = Set(members.map { model.domain($0, key: key) }).count

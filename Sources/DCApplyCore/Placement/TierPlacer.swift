@@ -24,7 +24,7 @@ struct TierPlacer {
     /// The protected capacity the drives give, and what the rule needs.
     static func effective(_ perDomain: [String: Double], tier: StorageTier) -> (have: Double, need: Double) {
         let share = tier.usableTiB / Double(tier.protection.dataChunks)
-        let have = perDomain.values.reduce(0) { $0 + min($1, share) }
+        let have = perDomain.sorted { $0.key < $1.key }.reduce(0) { $0 + min($1.value, share) }
         return (have, Double(tier.protection.width) * share)
     }
 
@@ -66,11 +66,12 @@ struct TierPlacer {
                   model.on[candidate.node] || model.powerFits(candidate.node, newUsage: model.used[candidate.node]) else { continue }
             take(candidate)
         }
-        // Release drives beyond what the rule needs (the tier shrank), idle hosts first.
+        // Release drives beyond what the rule needs (the tier shrank), the highest addresses first.
         for candidate in chosen.sorted(by: { $0.address > $1.address }) {
             var without = perDomain
             without[domain(candidate.node), default: 0] -= candidate.drive.capacityTiB
-            if satisfied(without) {
+            let leavesDomain = drivesPerDomain[domain(candidate.node), default: 0] == 1
+            if satisfied(without) && !(leavesDomain && drivesPerDomain.values.filter({ $0 > 0 }).count <= (policy?.minDomains ?? 0)) {
                 perDomain = without
                 drivesPerDomain[domain(candidate.node), default: 0] -= 1
                 chosen.removeAll { $0.address == candidate.address }
@@ -83,13 +84,17 @@ struct TierPlacer {
         var pool = all.filter { candidate in
             !current.contains(candidate.address) && !unavailable.contains(candidate.address) && model.nodes[candidate.node].health == .healthy
         }
-        while !satisfied(perDomain) {
+        let minDomains = policy?.minDomains ?? 0
+        func domainsUsed() -> Int { drivesPerDomain.values.filter { $0 > 0 }.count }
+        while !satisfied(perDomain) || domainsUsed() < minDomains {
+            let wantNewDomain = domainsUsed() < minDomains
             func gain(_ c: Candidate) -> Double {
                 let have = perDomain[domain(c.node), default: 0]
                 return min(have + c.drive.capacityTiB, share) - min(have, share)
             }
             let usable = pool.filter { c in
-                gain(c) > 0 && drivesPerDomain[domain(c.node), default: 0] < limit
+                (wantNewDomain ? drivesPerDomain[domain(c.node), default: 0] == 0 : gain(c) > 0)
+                    && drivesPerDomain[domain(c.node), default: 0] < limit
                     && (model.on[c.node] || model.powerFits(c.node, newUsage: model.used[c.node]))
             }
             guard let best = usable.min(by: { a, b in
@@ -99,17 +104,26 @@ struct TierPlacer {
             take(best)
         }
         let raw = chosen.reduce(0) { $0 + $1.drive.capacityTiB }
-        let ok = satisfied(perDomain)
-        if !ok {
+        let ok = satisfied(perDomain) && domainsUsed() >= minDomains
+        let spread = key ?? "node"
+        if !satisfied(perDomain) {
             let (have, need) = Self.effective(perDomain, tier: tier)
-            let eligibleDomains = Set(all.filter { model.nodes[$0.node].health == .healthy }.map { domain($0.node) }).count
-            let spread = key ?? "node"
-            var message = "needs \(fmt(need)) TiB of raw capacity spread so that no \(spread) counts beyond \(fmt(share)) TiB (\(tier.protection) across \(tier.protection.width) \(spread)s); eligible drives give \(fmt(have)) TiB over \(eligibleDomains) \(spread)\(eligibleDomains == 1 ? "" : "s")"
+            // What every qualifying healthy drive not held by another tier could give.
+            var eligiblePerDomain: [String: Double] = [:]
+            for c in all where model.nodes[c.node].health == .healthy && (!unavailable.contains(c.address) || current.contains(c.address)) {
+                eligiblePerDomain[domain(c.node), default: 0] += c.drive.capacityTiB
+            }
+            let (possible, _) = Self.effective(eligiblePerDomain, tier: tier)
+            let eligibleDomains = eligiblePerDomain.count
+            var message = "needs \(fmt(need)) TiB of raw capacity spread so that no \(spread) counts beyond \(fmt(share)) TiB (\(tier.protection) across \(tier.protection.width) \(spread)s); it has \(fmt(have)) TiB, and all eligible drives would give \(fmt(possible)) TiB over \(eligibleDomains) \(spread)\(eligibleDomains == 1 ? "" : "s")"
+            if let max = policy?.maxPerDomain { message += "; RedundancyPolicy/\(policy?.metadata.name ?? "") allows at most \(max) drive\(max == 1 ? "" : "s") per \(spread)" }
             if tier.encryptionRequired { message += " (self-encrypting \(tier.media.rawValue) drives only)" }
             if eligibleDomains < tier.protection.width {
                 message += "; add drives in \(tier.protection.width - eligibleDomains) more \(spread)\(tier.protection.width - eligibleDomains == 1 ? "" : "s")"
             }
             problems.append(Problem(.error, address, message))
+        } else if domainsUsed() < minDomains {
+            problems.append(Problem(.error, address, "drives span \(domainsUsed()) \(spread)\(domainsUsed() == 1 ? "" : "s"); RedundancyPolicy/\(policy?.metadata.name ?? "") asks for at least \(minDomains)"))
         }
         return TargetState.TierState(drives: chosen.map(\.address), rawTiB: raw, satisfied: ok)
     }

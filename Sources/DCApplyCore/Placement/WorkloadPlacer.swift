@@ -19,7 +19,7 @@ struct WorkloadPlacer {
         var largest: ResourceMap = [:]
         for node in model.nodes { for (key, value) in node.capacity { largest[key] = max(largest[key] ?? 0, value) } }
         func size(_ workload: Workload) -> Double {
-            workload.resources.reduce(0) { $0 + $1.value / max(largest[$1.key] ?? 1, 1e-9) }
+            workload.resources.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value / max(largest[$1.key] ?? 1, 1e-9) }
         }
         return model.desired.workloads.values.sorted {
             ($0.priority, size($0), $1.metadata.name) > ($1.priority, size($1), $0.metadata.name)
@@ -150,7 +150,7 @@ struct WorkloadPlacer {
         let gpus = nodes.reduce(0) { $0 + model.nodes[$1].gpuCount }
         guard gpus >= workload.gpusPerReplica, nodes.allSatisfy({ freeWhole($0, respectReservations: false) }) else { return false }
         if let key = workload.colocate, Set(nodes.map { model.nodes[$0].labels[key] ?? "" }).count != 1 { return false }
-        for (resource, amount) in workload.resources where resource != "gpus" {
+        for (resource, amount) in workload.resources.sorted(by: { $0.key < $1.key }) where resource != "gpus" {
             if nodes.reduce(0.0, { $0 + (model.nodes[$1].capacity[resource] ?? 0) }) < amount - 1e-9 { return false }
         }
         return powerFits(nodes)
@@ -184,7 +184,7 @@ struct WorkloadPlacer {
                 let newDomain = wantsNewDomain && domain.contains(where: { spread.count[$0, default: 0] > 0 }) ? 1 : 0
                 let balance = domain.map { spread.count[$0, default: 0] }.max() ?? 0
                 var slack = 0.0
-                for (key, amount) in workload.resources where amount > 0 {
+                for (key, amount) in workload.resources.sorted(by: { $0.key < $1.key }) where amount > 0 {
                     let capacity = model.nodes[node].capacity[key] ?? 0
                     if capacity > 0 { slack += (capacity - (model.used[node][key] ?? 0) - amount) / capacity }
                 }

@@ -86,7 +86,10 @@ public struct Plan: Sendable {
 
     /// `Plan: 12 to assign, 3 to move, 4 to power off.`
     public var summary: String {
-        guard !changes.isEmpty else { return "No changes. The site matches the manifests." }
+        guard !changes.isEmpty else {
+            return hasErrors ? "No changes, but some of the manifests cannot be met: see the problems."
+                : "No changes. The site matches the manifests."
+        }
         var counts: [Action: Int] = [:]
         for change in changes { counts[change.action, default: 0] += 1 }
         let parts = Action.allCases.compactMap { action in counts[action].map { "\($0) to \(action.verbPhrase)" } }

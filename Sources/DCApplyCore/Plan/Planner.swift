@@ -106,10 +106,10 @@ public struct Planner {
         changes.sort { ($0.action.phase, $0.resource, $0.replica ?? -1, $0.to ?? "") < ($1.action.phase, $1.resource, $1.replica ?? -1, $1.to ?? "") }
         let currentState = TargetState(nodes: Dictionary(uniqueKeysWithValues: observed.nodes.map { ($0.key, TargetState.NodeState(pool: current.nodes[$0.key]?.pool, powerState: $0.value.powerState)) }),
                                        workloads: current.workloads, storageTiers: current.storageTiers, grants: current.grants)
-        let currentDraw = PowerModel.draws(of: currentState, desired: desired, observed: observed).values.reduce(0, +)
+        let currentDraw = PowerModel.draws(of: currentState, desired: desired, observed: observed).sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value }
         let targetDraw = PowerModel.draws(of: target, desired: desired, observed: observed)
         var plan = Plan(revision: revision, changes: changes, target: target, targetDrawW: targetDraw,
-                        energy: EnergyEstimate(currentW: currentDraw, plannedW: targetDraw.values.reduce(0, +)),
+                        energy: EnergyEstimate(currentW: currentDraw, plannedW: targetDraw.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value }),
                         problems: placement.problems, manifestDigest: desired.digest, stateSerial: stateSerial,
                         nodeCount: observed.nodes.count)
         plan.redundancy = redundancy(desired: desired, observed: observed, target: target)

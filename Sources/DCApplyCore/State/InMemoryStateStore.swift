@@ -15,12 +15,13 @@ public final class InMemoryStateStore: StateStore {
 
     public func load() throws -> StoredState { contents.withLock { $0.state } }
 
-    public func commitApply(target: TargetState, powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int) throws -> StoredState {
+    public func commitApply(target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int) throws -> StoredState {
         try contents.withLock { contents in
             guard contents.state.serial == expectedSerial else {
                 throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(contents.state.serial), plan made at \(expectedSerial)); plan again")
             }
-            contents.state = StoredState(target: target, serial: expectedSerial + 1, manifestDigest: record.manifestDigest, revision: record.revision)
+            contents.state = StoredState(target: target, serial: expectedSerial + 1, manifestDigest: record.manifestDigest,
+                                         revision: record.revision, estimatedW: estimatedW)
             for (node, power) in powerStates { contents.overrides[node, default: NodeOverride()].powerState = power }
             var stored = record
             stored.id = contents.history.count + 1

@@ -31,7 +31,7 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
                 CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT);
-                CREATE TABLE node_assignment (node TEXT PRIMARY KEY NOT NULL, pool TEXT, power_state TEXT NOT NULL);
+                CREATE TABLE node_assignment (node TEXT PRIMARY KEY NOT NULL, pool TEXT, power_state TEXT NOT NULL, estimated_w REAL NOT NULL DEFAULT 0);
                 CREATE TABLE workload_state (workload TEXT PRIMARY KEY NOT NULL, unplaced INTEGER NOT NULL);
                 CREATE TABLE replica (workload TEXT NOT NULL, replica_index INTEGER NOT NULL, position INTEGER NOT NULL, node TEXT NOT NULL,
                                       PRIMARY KEY (workload, replica_index, position));
@@ -58,8 +58,10 @@ public final class SQLiteStateStore: StateStore {
         try wrap("read the applied state") {
             try database.read { db in
                 var target = TargetState()
-                for row in try Row.fetchAll(db, sql: "SELECT node, pool, power_state FROM node_assignment") {
+                var draws: [String: Double] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT node, pool, power_state, estimated_w FROM node_assignment") {
                     target.nodes[row["node"]] = .init(pool: row["pool"], powerState: PowerState(rawValue: row["power_state"]) ?? .on)
+                    draws[row["node"]] = row["estimated_w"]
                 }
                 var replicas: [String: [Int: [String]]] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT workload, replica_index, node FROM replica ORDER BY workload, replica_index, position") {
@@ -83,12 +85,12 @@ public final class SQLiteStateStore: StateStore {
                 }
                 let meta = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { ($0["key"] as String, $0["value"] as String?) })
                 return StoredState(target: target, serial: Int(meta["serial"].flatMap { $0 } ?? "0") ?? 0,
-                                   manifestDigest: meta["manifestDigest"].flatMap { $0 }, revision: meta["revision"].flatMap { $0 })
+                                   manifestDigest: meta["manifestDigest"].flatMap { $0 }, revision: meta["revision"].flatMap { $0 }, estimatedW: draws)
             }
         }
     }
 
-    public func commitApply(target: TargetState, powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int) throws -> StoredState {
+    public func commitApply(target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int) throws -> StoredState {
         try wrap("record the apply") {
             try database.write { db in
                 let serial = Int(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'serial'") ?? "0") ?? 0
@@ -99,7 +101,8 @@ public final class SQLiteStateStore: StateStore {
                     try db.execute(sql: "DELETE FROM \(table)")
                 }
                 for (node, state) in target.nodes {
-                    try db.execute(sql: "INSERT INTO node_assignment (node, pool, power_state) VALUES (?, ?, ?)", arguments: [node, state.pool, state.powerState.rawValue])
+                    try db.execute(sql: "INSERT INTO node_assignment (node, pool, power_state, estimated_w) VALUES (?, ?, ?, ?)",
+                                   arguments: [node, state.pool, state.powerState.rawValue, estimatedW[node] ?? 0])
                 }
                 for (name, state) in target.workloads {
                     try db.execute(sql: "INSERT INTO workload_state (workload, unplaced) VALUES (?, ?)", arguments: [name, state.unplaced])
@@ -134,7 +137,7 @@ public final class SQLiteStateStore: StateStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [Self.timestamp(record.startedAt), now, record.user, record.host, record.revision,
                                      record.manifestDigest, record.planDigest, record.summary, record.changeCount, next])
-                return StoredState(target: target, serial: next, manifestDigest: record.manifestDigest, revision: record.revision)
+                return StoredState(target: target, serial: next, manifestDigest: record.manifestDigest, revision: record.revision, estimatedW: estimatedW)
             }
         }
     }

@@ -7,9 +7,12 @@ public struct StoredState: Hashable, Sendable {
     public var serial: Int
     public var manifestDigest: String?
     public var revision: String?
+    /// Estimated draw per node when the target was applied.
+    public var estimatedW: [String: Double]
 
-    public init(target: TargetState = .empty, serial: Int = 0, manifestDigest: String? = nil, revision: String? = nil) {
+    public init(target: TargetState = .empty, serial: Int = 0, manifestDigest: String? = nil, revision: String? = nil, estimatedW: [String: Double] = [:]) {
         self.target = target
+        self.estimatedW = estimatedW
         self.serial = serial
         self.manifestDigest = manifestDigest
         self.revision = revision
@@ -54,7 +57,7 @@ public struct ApplyRecord: Hashable, Sendable {
 /// returns an empty target at serial 0.
 public protocol StateStore: LocalHardwareStore {
     func load() throws -> StoredState
-    func commitApply(target: TargetState, powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int) throws -> StoredState
+    func commitApply(target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int) throws -> StoredState
     func history() throws -> [ApplyRecord]
 }
 

@@ -76,7 +76,8 @@ struct Inventory: ParsableCommand {
                     options.console.info("warning: node \"\(node)\" is not in the applied state; give manifest paths to check the name")
                 }
                 try pipeline.reconciler.store.setOverride(node: node, health: health, powerState: power)
-                options.console.info("Node \(node): " + assignments.joined(separator: ", ") + ". The next plan reacts to it.")
+                let described = assignments.map { $0.hasSuffix("=") ? "\($0.dropLast()) override cleared" : $0 }
+                options.console.info("Node \(node): " + described.joined(separator: ", ") + ". The next plan reacts to it.")
             }
         }
     }

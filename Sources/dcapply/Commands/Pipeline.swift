@@ -15,7 +15,10 @@ struct Pipeline {
     func load(_ paths: [String]) throws -> LoadedSite {
         let site = try reconciler.load(paths)
         options.console.diagnostics(site.diagnostics)
-        if site.diagnostics.hasErrors { throw ExitCode(1) }
+        if site.diagnostics.hasErrors {
+            if options.output == .json { Output.print(DiagnosticView.json(site.diagnostics)) }
+            throw ExitCode(1)
+        }
         return site
     }
 

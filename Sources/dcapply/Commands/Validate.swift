@@ -1,5 +1,6 @@
 import ArgumentParser
 import DCApplyCore
+import Foundation
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,11 +16,14 @@ struct Validate: ParsableCommand {
             let reconciler = Reconciler(store: InMemoryStateStore(), logger: options.makeLogger())
             let site = try reconciler.load(manifests.paths)
             options.console.diagnostics(site.diagnostics)
-            if site.diagnostics.hasErrors { throw ExitCode(1) }
+            if site.diagnostics.hasErrors {
+                if options.output == .json { Output.print(DiagnosticView.json(site.diagnostics)) }
+                throw ExitCode(1)
+            }
             let d = site.desired
             let counts = "\(d.sites.count) site\(d.sites.count == 1 ? "" : "s"), \(d.pools.count) pool\(d.pools.count == 1 ? "" : "s"), \(d.workloads.count) workload\(d.workloads.count == 1 ? "" : "s"), \(d.storageTiers.count) storage tier\(d.storageTiers.count == 1 ? "" : "s"), \(site.observed.nodes.count) node\(site.observed.nodes.count == 1 ? "" : "s")"
             if options.output == .json {
-                Output.print(#"{"valid": true, "manifestDigest": "\#(d.digest)"}"#)
+                Output.print(DiagnosticView.json(site.diagnostics).replacingOccurrences(of: "\"valid\" : true", with: "\"manifestDigest\" : \"\(d.digest)\",\n  \"valid\" : true"))
             } else {
                 Output.print("Valid: \(counts).")
             }

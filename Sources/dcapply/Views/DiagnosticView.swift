@@ -1,4 +1,5 @@
 import DCApplyCore
+import Foundation
 
 /// `file:line:column: error: field: message`, coloured on a terminal.
 enum DiagnosticView {
@@ -10,5 +11,25 @@ enum DiagnosticView {
         text += Style.paint("\(diagnostic.severity.rawValue):", severity, bold: true, enabled: true) + " "
         if let field = diagnostic.fieldPath, !field.isEmpty { text += "\(field): " }
         return text + diagnostic.message
+    }
+}
+
+extension DiagnosticView {
+    /// `{"valid": false, "diagnostics": [...]}`: what `--output json` prints for invalid input,
+    /// so stdout always holds one JSON document.
+    static func json(_ diagnostics: [Diagnostic]) -> String {
+        let entries: [[String: Any]] = diagnostics.map { diagnostic in
+            var entry: [String: Any] = ["severity": diagnostic.severity.rawValue, "message": diagnostic.message]
+            if let location = diagnostic.location {
+                entry["file"] = location.file
+                entry["line"] = location.line
+                entry["column"] = location.column
+            }
+            if let field = diagnostic.fieldPath { entry["field"] = field }
+            return entry
+        }
+        let document: [String: Any] = ["valid": !diagnostics.hasErrors, "diagnostics": entries]
+        guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
     }
 }

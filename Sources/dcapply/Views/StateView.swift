@@ -4,8 +4,7 @@ import Foundation
 /// The applied state and the history of applies.
 enum StateView {
     static func json(_ stored: StoredState) -> String {
-        // Draws are not stored; the applied target's shape matches the plan's, estimatedW aside.
-        PlanDocument.encode(PlanDocument.target(stored.target, draws: [:]))
+        PlanDocument.encode(PlanDocument.target(stored.target, draws: stored.estimatedW))
     }
 
     static func text(_ stored: StoredState) -> String {
