@@ -39,7 +39,8 @@ public enum JSONSchema {
     static func type(_ type: FieldType) -> [String: Any] {
         switch type {
         case .string(let format):
-            var result: [String: Any] = ["type": "string"]
+            // Plain scalars (`row: 1`) are read as their text, as the validator does.
+            var result: [String: Any] = ["type": format == .any ? ["string", "number", "boolean"] : "string"]
             if let pattern = format.jsonPattern { result["pattern"] = pattern }
             if format == .dnsLabel { result["maxLength"] = 63 }
             return result

@@ -208,6 +208,8 @@ struct SpecDecoder {
         for (index, expression) in (node.field("matchExpressions")?.elements ?? []).enumerated() {
             let expressionPath = "\(path).matchExpressions[\(index)]"
             guard let op = LabelSelector.Operator(rawValue: expression.field("operator")?.text ?? "") else { continue }
+            // A misspelt field is already reported; checking the values would report it twice.
+            if expression.entries.contains(where: { !["key", "operator", "values"].contains($0.key) }) { continue }
             let values = expression.field("values")?.textList ?? []
             switch op {
             case .in, .notIn:

@@ -35,6 +35,9 @@ struct YAMLComposer {
                 return
             }
             defer { yaml_parser_delete(&parser) }
+            // libyaml's own limit (1000 by default) trips while it scans ahead, at an arbitrary
+            // bracket; raised well above ours so our check fires first, at the right place.
+            yaml_set_max_nest_level(Int32(max(2000, limits.maxNesting * 10)))
             yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
 

@@ -9,7 +9,8 @@ public struct InventoryParser {
     public func parse(_ source: SourceFile, site: String) -> (nodes: [ObservedNode], diagnostics: [Diagnostic]) {
         let (documents, yamlDiagnostics) = YAMLDocuments.parse(source, limits: limits)
         var diagnostics = yamlDiagnostics
-        guard !yamlDiagnostics.hasErrors else { return ([], diagnostics) }
+        // A syntax error leaves no document; a duplicate key leaves it whole, so keep checking.
+        guard !(documents.isEmpty && yamlDiagnostics.hasErrors) else { return ([], diagnostics) }
         guard documents.count == 1, let document = documents.first else {
             let location = documents.dropFirst().first?.start ?? SourceLocation(file: source.path, line: 1, column: 1)
             return ([], diagnostics + [.error(documents.isEmpty ? "the inventory file is empty; expected apiVersion: \(ManifestSchemas.apiVersion), kind: Inventory, nodes: [...]" : "an inventory file holds one document", at: location)])
@@ -21,7 +22,7 @@ public struct InventoryParser {
 
         var nodes: [ObservedNode] = []
         var seen: [String: SourceLocation] = [:]
-        func add(_ node: ObservedNode, path: String, entry: YAMLNode) {
+        func add(_ node: ObservedNode, path: String, namePath: String, entry: YAMLNode) {
             var ids: Set<String> = []
             for drive in node.drives where !ids.insert(drive.id).inserted {
                 diagnostics.append(.error("node \(quoted(node.name)) has two drives with id \(quoted(drive.id)); drive ids are unique on a node",
@@ -36,7 +37,7 @@ public struct InventoryParser {
                                           at: (entry.field("labels") ?? entry).location(in: source.path), field: "\(path).labels.\(label.key)"))
             }
             if let first = seen[node.name] {
-                diagnostics.append(.error("duplicate node \(quoted(node.name)): also declared at \(first)", at: node.source, field: "\(path).name"))
+                diagnostics.append(.error("duplicate node \(quoted(node.name)): also declared at \(first)", at: node.source, field: namePath))
                 return
             }
             seen[node.name] = node.source
@@ -44,7 +45,7 @@ public struct InventoryParser {
         }
         for (index, entry) in (document.root.field("nodes")?.elements ?? []).enumerated() {
             let name = entry.field("name")?.text ?? ""
-            add(makeNode(name: name, entry: entry, site: site, file: source.path, substitute: { $0 }), path: "nodes[\(index)]", entry: entry)
+            add(makeNode(name: name, entry: entry, site: site, file: source.path, substitute: { $0 }), path: "nodes[\(index)]", namePath: "nodes[\(index)].name", entry: entry)
         }
         for (index, template) in (document.root.field("templates")?.elements ?? []).enumerated() {
             let path = "templates[\(index)]"
@@ -72,7 +73,7 @@ public struct InventoryParser {
                         diagnostics.append(.error("namePattern gives \(quoted(name)), which is not a DNS label", at: location(template.field("namePattern") ?? template, source.path), field: "\(path).namePattern"))
                         break templateLoop
                     }
-                    add(makeNode(name: name, entry: template, site: site, file: source.path, substitute: substitute), path: path, entry: template)
+                    add(makeNode(name: name, entry: template, site: site, file: source.path, substitute: substitute), path: path, namePath: "\(path).namePattern", entry: template)
                     if diagnostics.count > errorsBefore { break templateLoop }  // one report per template, not one per node
                 }
             }

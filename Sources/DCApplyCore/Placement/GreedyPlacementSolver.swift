@@ -152,9 +152,12 @@ public struct GreedyPlacementSolver: PlacementSolver {
             let healthy = counted(members)
             problems.append(Problem(.error, address, "needs \(wanted), has \(healthy.count) healthy node\(healthy.count == 1 ? "" : "s") with \(gpus(healthy)) GPUs: \(reason)"))
         }
+        if members.isEmpty && pool.size == nil {
+            problems.append(Problem(.warning, address, "no healthy node matches its site, selector, GPU model and memory"))
+        }
         if let key, let minDomains = policy?.minDomains {
             let domains = Set(members.map { model.domain($0, key: key) }).count
-            if domains < minDomains, !members.isEmpty {
+            if domains < minDomains {
                 problems.append(Problem(.error, address, "members span \(domains) \(key)\(domains == 1 ? "" : "s"); RedundancyPolicy/\(policy!.metadata.name) asks for at least \(minDomains)"))
             }
         }

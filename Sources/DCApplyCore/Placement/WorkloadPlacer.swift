@@ -119,8 +119,10 @@ struct WorkloadPlacer {
             problems.append(Problem(.error, address, "\(unplaced) of \(workload.replicas) replica\(workload.replicas == 1 ? "" : "s") cannot be placed: "
                 + explain(workload, members: members, spread: spread, domains: domains, gangSize: gangSize, gpusPerNode: gpusPerNode)))
         }
-        if let key = spread.key, spread.minDomains > 0, !placed.isEmpty, spread.used < min(spread.minDomains, workload.replicas) {
-            problems.append(Problem(.error, address, "replicas span \(spread.used) \(key)\(spread.used == 1 ? "" : "s"); RedundancyPolicy/\(policy?.metadata.name ?? "") asks for at least \(spread.minDomains)"))
+        if let key = spread.key, spread.minDomains > 0, workload.replicas > 0, spread.used < spread.minDomains {
+            let why = workload.replicas * max(gangSize, 1) < spread.minDomains && gangSize == 1
+                ? " (\(workload.replicas) replica\(workload.replicas == 1 ? "" : "s") cannot span more)" : ""
+            problems.append(Problem(.error, address, "replicas span \(spread.used) \(key)\(spread.used == 1 ? "" : "s"); RedundancyPolicy/\(policy?.metadata.name ?? "") asks for at least \(spread.minDomains)\(why)"))
         }
         return problems
     }

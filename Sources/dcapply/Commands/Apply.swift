@@ -21,7 +21,7 @@ struct Apply: ParsableCommand {
         try runReportingErrors(options) {
             let pipeline = try Pipeline(options: options)
             let site = try pipeline.load(manifests.paths)
-            let plan = try pipeline.reconciler.plan(site)
+            let plan = try pipeline.plan(site)
             Output.print(pipeline.render(plan))
             guard !plan.isEmpty else {
                 if options.output == .text { options.console.info("Nothing to apply.") }

@@ -10,6 +10,17 @@ struct Console {
         write(Style.paint("error:", .red, bold: true, enabled: color) + " " + message)
     }
 
+    /// A transient status line, on a terminal only; the next write replaces it.
+    func progress(_ message: String) {
+        guard !quiet, isatty(STDERR_FILENO) == 1 else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8))
+    }
+
+    func endProgress() {
+        guard !quiet, isatty(STDERR_FILENO) == 1 else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
     func info(_ message: String) {
         if !quiet { write(message) }
     }

@@ -13,13 +13,21 @@ struct Pipeline {
 
     /// The loaded site, or exit 1 after printing every error.
     func load(_ paths: [String]) throws -> LoadedSite {
+        options.console.progress("Reading manifests and observing the hardware…")
         let site = try reconciler.load(paths)
+        options.console.endProgress()
         options.console.diagnostics(site.diagnostics)
         if site.diagnostics.hasErrors {
             if options.output == .json { Output.print(DiagnosticView.json(site.diagnostics)) }
             throw ExitCode(1)
         }
         return site
+    }
+
+    func plan(_ site: LoadedSite) throws -> Plan {
+        options.console.progress("Placing on \(site.observed.nodes.count) nodes…")
+        defer { options.console.endProgress() }
+        return try reconciler.plan(site)
     }
 
     func render(_ plan: Plan) -> String {

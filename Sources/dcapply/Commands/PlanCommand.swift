@@ -20,7 +20,7 @@ struct PlanCommand: ParsableCommand {
         try runReportingErrors(options) {
             let pipeline = try Pipeline(options: options)
             let site = try pipeline.load(manifests.paths)
-            let plan = try pipeline.reconciler.plan(site)
+            let plan = try pipeline.plan(site)
             Output.print(pipeline.render(plan))
             if plan.hasErrors { throw ExitCode(1) }
             if detailedExitcode && !plan.isEmpty { throw ExitCode(2) }
