@@ -35,7 +35,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DCApplyCoreTests",
-            dependencies: ["DCApplyCore"],
+            dependencies: ["DCApplyCore", .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

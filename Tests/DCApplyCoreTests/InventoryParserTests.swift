@@ -195,7 +195,7 @@ import Testing
              ["inventory.yaml:3:207: error: nesting is deeper than 200 levels; no input file needs this"]),
         Case("duplicate key in a node",
              header + "nodes:\n  - name: a\n    name: b\n",
-             [#"inventory.yaml:5:5: error: duplicate key "name"; first at line 4, column 5"#]),
+             [#"inventory.yaml:5:5: error: nodes[0].name: duplicate key "name"; first at line 4, column 5"#]),
     ]
 
     @Test(arguments: errorCases)

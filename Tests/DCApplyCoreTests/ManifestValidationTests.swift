@@ -689,7 +689,7 @@ import Testing
              ["test.yaml:1:1: error: kind: required field is missing (one of Site, RedundancyPolicy, HardwarePool, Workload, StorageTier, AccessPolicy, EnergyPolicy)"]),
         Case("duplicate keys in one mapping",
              "apiVersion: dcapply/v1\nkind: RedundancyPolicy\nmetadata: {name: a}\nspec:\n  failureDomain: rack\n  failureDomain: row\n",
-             [#"test.yaml:6:3: error: duplicate key "failureDomain"; first at line 5, column 3"#]),
+             [#"test.yaml:6:3: error: spec.failureDomain: duplicate key "failureDomain"; first at line 5, column 3"#]),
         Case("empty file", "", []),
         Case("only comments and separators", "# nothing here\n---\n---\n...\n", []),
     ]
@@ -710,7 +710,7 @@ import Testing
             + "---\napiVersion: dcapply/v1\nkind: RedundancyPolicy\nmetadata: {name: b}\nspec: {failureDomain: rack, minDomains: 0}\n"
         let (state, _, diagnostics) = Self.parse(text)
         #expect(diagnostics.map(\.description) == [
-            #"test.yaml:6:3: error: duplicate key "failureDomain"; first at line 5, column 3"#,
+            #"test.yaml:6:3: error: spec.failureDomain: duplicate key "failureDomain"; first at line 5, column 3"#,
             "test.yaml:7:17: error: spec.maxPerDomain: must be at least 1, got 0",
             "test.yaml:12:41: error: spec.minDomains: must be at least 1, got 0",
         ])

@@ -305,7 +305,8 @@ struct PlacementTests {
     }
 
     @Test func plansAreIdenticalRunAfterRunEvenWhenShort() {
-        // Every key is short at once: the message must not depend on dictionary order.
+        // Every key is short at once: the message must not depend on dictionary order (GPUs,
+        // the usual reason, are named first).
         let site = TestSite(manifests: TestSite.manifests(Self.pool + "\n---\n"
                                 + "apiVersion: dcapply/v1\nkind: Workload\nmetadata: {name: w}\nspec: {pool: p, replicas: 9, resources: {gpus: 8, cpuCores: 64, memoryGiB: 1024}}"),
                             inventory: TestSite.gpuInventory(racks: 2, perRack: 2))
@@ -314,6 +315,6 @@ struct PlacementTests {
             let again = site.plan()
             #expect(again.json == reference.json)
         }
-        #expect(reference.problems.map(\.message) == ["5 of 9 replicas cannot be placed: of 4 nodes in HardwarePool/p, 4 lack free cpuCores (each replica needs 64)"])
+        #expect(reference.problems.map(\.message) == ["5 of 9 replicas cannot be placed: of 4 nodes in HardwarePool/p, 4 lack free gpus (each replica needs 8)"])
     }
 }

@@ -32,11 +32,14 @@ struct ManifestChecker {
     /// Checks the named policy exists and its failure domain is one of the site's.
     private mutating func requirePolicy(_ name: String?, site: String?, _ address: ResourceAddress) {
         guard let name else { return }
+        // An invalid policy or site is reported once, where it is written; not again here.
+        if locations.invalid.contains(ResourceAddress(.redundancyPolicy, name)) { return }
         guard let policy = state.redundancyPolicies[name] else {
             let hint = Names.closest(to: name, in: Array(state.redundancyPolicies.keys)).map { "; did you mean \(quoted($0))?" } ?? ""
             return error("RedundancyPolicy \(quoted(name)) does not exist (\(names(state.redundancyPolicies.keys)))\(hint)", address, field: "spec.redundancy")
         }
-        if let site, let domains = state.sites[site]?.failureDomains, !domains.contains(policy.failureDomain) {
+        if let site, !locations.invalid.contains(ResourceAddress(.site, site)),
+           let domains = state.sites[site]?.failureDomains, !domains.contains(policy.failureDomain) {
             error("RedundancyPolicy \(quoted(name)) spreads by \(quoted(policy.failureDomain)), which Site \(quoted(site)) does not list in failureDomains (\(domains.joined(separator: ", ")))", address, field: "spec.redundancy")
         }
         if address.kind != Kind.hardwarePool.rawValue, policy.spares > 0 {

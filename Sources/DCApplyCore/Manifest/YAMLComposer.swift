@@ -21,7 +21,15 @@ struct YAMLComposer {
         var skipValue = false
         var seenKeys: [String: (Int, Int)] = [:]
         var size = 1
+
+        /// The step from this collection to the child being built: its key, or `[index]`.
+        var segment: String? {
+            kind == .mapping ? pendingKey?.text : "[\(items.count)]"
+        }
     }
+
+    /// The field path of the collection being built on top of `stack`, for messages.
+    private func fieldPath(_ stack: [Frame]) -> [String] { stack.compactMap(\.segment) }
 
     func compose(_ text: String) -> (documents: [YAMLDocument], diagnostics: [Diagnostic]) {
         var documents: [YAMLDocument] = []
@@ -70,7 +78,9 @@ struct YAMLComposer {
                     } else if let key = parent.pendingKey {
                         parent.pendingKey = nil
                         if let first = parent.seenKeys[key.text] {
-                            diagnostics.append(.error("duplicate key \(quoted(key.text)); first at line \(first.0), column \(first.1)", at: at(key.line, key.column)))
+                            let path = (fieldPath(stack) + [key.text]).joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+                            diagnostics.append(.error("duplicate key \(quoted(key.text)); first at line \(first.0), column \(first.1)",
+                                                      at: at(key.line, key.column), field: path))
                         } else {
                             parent.seenKeys[key.text] = (key.line, key.column)
                             parent.pairs.append((key, node))

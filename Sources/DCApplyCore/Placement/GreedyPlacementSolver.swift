@@ -13,14 +13,16 @@ public struct GreedyPlacementSolver: PlacementSolver {
         let tiers = placeStorage(&model, current: input.current, problems: &problems)
         var placer = WorkloadPlacer(model: model, current: input.current)
         let workloads = placer.run(problems: &problems)
-        model = workloads.model
+        var improver = PackingImprover(model: workloads.model, states: workloads.states, current: input.current)
+        let improved = improver.run()
+        model = improved.model
         problems += settlePower(&model)
 
         var target = TargetState(grants: input.desired.useGrants)
         for (position, node) in model.nodes.enumerated() {
             target.nodes[node.name] = .init(pool: model.pool[position], powerState: model.on[position] ? .on : .off)
         }
-        target.workloads = workloads.states
+        target.workloads = improved.states
         target.storageTiers = tiers
         return PlacementResult(target: target, problems: problems)
     }
@@ -93,15 +95,24 @@ public struct GreedyPlacementSolver: PlacementSolver {
         // Too many (the size shrank): release healthy members while the size stays met, idle
         // ones first, then those hosting least; the highest names go first among equals.
         if pool.size != nil {
-            let removable = counted(members).sorted {
-                (busy.contains($0) ? 1 : 0, model.nodes[$1].name) < (busy.contains($1) ? 1 : 0, model.nodes[$0].name)
-            }
-            for node in removable {
-                let without = members.filter { $0 != node }
-                if satisfied(without) {
-                    members = without
-                    model.pool[node] = nil
+            let key = policy?.failureDomain
+            func domainsKept(_ set: [Int]) -> Int { key.map { k in Set(set.map { model.domain($0, key: k) }).count } ?? .max }
+            while true {
+                var perDomain: [String: Int] = [:]
+                if let key { for node in members { perDomain[model.domain(node, key: key), default: 0] += 1 } }
+                // Idle first, then from the most crowded domain, the highest name among equals.
+                let ranked = counted(members).sorted { a, b in
+                    let ca = key.map { perDomain[model.domain(a, key: $0), default: 0] } ?? 0
+                    let cb = key.map { perDomain[model.domain(b, key: $0), default: 0] } ?? 0
+                    return (busy.contains(a) ? 1 : 0, -ca, model.nodes[b].name) < (busy.contains(b) ? 1 : 0, -cb, model.nodes[a].name)
                 }
+                let minimum = min(policy?.minDomains ?? 0, domainsKept(members))
+                guard let node = ranked.first(where: { node in
+                    let without = members.filter { $0 != node }
+                    return satisfied(without) && domainsKept(without) >= minimum
+                }) else { break }
+                members.removeAll { $0 == node }
+                model.pool[node] = nil
             }
         }
         var perDomain: [String: Int] = [:]
@@ -110,6 +121,13 @@ public struct GreedyPlacementSolver: PlacementSolver {
         let limit = policy?.maxPerDomain ?? .max
         var remaining = model.nodes.indices.filter {
             model.pool[$0] == nil && model.nodes[$0].health == .healthy && model.eligible($0, for: pool)
+        }
+        var plannedCounts: [Int: Int]? = nil
+        if case .gpus(let wanted)? = pool.size, counted(members).count >= spares {
+            let have = gpus(Array(counted(members).sorted { model.nodes[$0].gpuCount > model.nodes[$1].gpuCount }.dropFirst(spares)))
+            plannedCounts = Self.leastExcessCounts(need: wanted - have,
+                                                   available: remaining.filter { key == nil || perDomain[model.domain($0, key: key!), default: 0] < limit }
+                                                       .map { model.nodes[$0].gpuCount })
         }
         while pool.size == nil || !satisfied(members) {
             // For a GPU size, the least excess first: the largest node that still fits the need,
@@ -126,7 +144,12 @@ public struct GreedyPlacementSolver: PlacementSolver {
                 let domainCount = key.map { perDomain[model.domain(node, key: $0), default: 0] } ?? 0
                 return (fit.0, fit.1, domainCount, model.nodes[node].powerState == .on ? 0 : 1, model.nodes[node].name)
             }
-            let pick = remaining.filter { key == nil || perDomain[model.domain($0, key: key!), default: 0] < limit }.min { rank($0) < rank($1) }
+            var allowed = remaining.filter { key == nil || perDomain[model.domain($0, key: key!), default: 0] < limit }
+            if let planned = plannedCounts, allowed.contains(where: { (planned[model.nodes[$0].gpuCount] ?? 0) > 0 }) {
+                allowed = allowed.filter { (planned[model.nodes[$0].gpuCount] ?? 0) > 0 }
+            }
+            let pick = allowed.min { rank($0) < rank($1) }
+            if let pick, let count = plannedCounts?[model.nodes[pick].gpuCount] { plannedCounts?[model.nodes[pick].gpuCount] = count - 1 }
             guard let node = pick else { break }
             remaining.removeAll { $0 == node }
             model.pool[node] = name
@@ -162,6 +185,46 @@ public struct GreedyPlacementSolver: PlacementSolver {
             }
         }
         return problems
+    }
+
+    /// How many nodes of each GPU count reach at least `need` GPUs with the least excess, then
+    /// the fewest nodes: a subset sum over the counts available. nil when `need` is unreachable
+    /// or not positive.
+    static func leastExcessCounts(need: Int, available: [Int]) -> [Int: Int]? {
+        guard need > 0 else { return nil }
+        let total = available.reduce(0, +)
+        guard total >= need else { return nil }
+        let ceiling = min(total, need + (available.max() ?? 0))
+        var quantity: [Int: Int] = [:]
+        for count in available where count > 0 { quantity[count, default: 0] += 1 }
+        let values = quantity.keys.sorted(by: >)
+        // fewest[j][s]: the fewest nodes among the first j counts reaching exactly s GPUs;
+        // taken[j][s]: how many of count j that uses. Bounded knapsack, exact reconstruction.
+        let unreachable = Int.max
+        var fewest = [[Int]](repeating: [Int](repeating: unreachable, count: ceiling + 1), count: values.count + 1)
+        var taken = [[Int]](repeating: [Int](repeating: 0, count: ceiling + 1), count: values.count + 1)
+        fewest[0][0] = 0
+        for (j, value) in values.enumerated() {
+            for sum in 0...ceiling {
+                var k = 0
+                while k <= quantity[value]!, k * value <= sum {
+                    let before = fewest[j][sum - k * value]
+                    if before != unreachable, before + k < fewest[j + 1][sum] {
+                        fewest[j + 1][sum] = before + k
+                        taken[j + 1][sum] = k
+                    }
+                    k += 1
+                }
+            }
+        }
+        guard var sum = (need...ceiling).first(where: { fewest[values.count][$0] != unreachable }) else { return nil }
+        var counts: [Int: Int] = [:]
+        for j in stride(from: values.count, to: 0, by: -1) {
+            let k = taken[j][sum]
+            if k > 0 { counts[values[j - 1]] = k }
+            sum -= k * values[j - 1]
+        }
+        return counts
     }
 
     // MARK: Storage

@@ -81,7 +81,8 @@ struct PlacementModel {
     /// The first resource key that does not fit, or nil when `demand` fits on top of what the node holds.
     func shortfall(_ node: Int, demand: ResourceMap, reserved: ResourceMap = [:]) -> String? {
         if wholeNode[node] { return "gpus" }
-        for (key, amount) in demand.sorted(by: { $0.key < $1.key }) where amount > 0 {
+        // GPUs first (the usual reason), then the other keys by name: the report is stable.
+        for (key, amount) in demand.sorted(by: { ($0.key == "gpus" ? 0 : 1, $0.key) < ($1.key == "gpus" ? 0 : 1, $1.key) }) where amount > 0 {
             let capacity = nodes[node].capacity[key] ?? 0
             if (used[node][key] ?? 0) + (reserved[key] ?? 0) + amount > capacity + 1e-9 { return key }
         }

@@ -166,6 +166,7 @@ public struct Planner {
         guard let definition = desired.pools[pool] else { return "HardwarePool/\(pool) removed from the manifests" }
         guard let observedNode = observed.nodes[node] else { return "node is gone from the inventory" }
         if observedNode.health == .failed { return "node failed" }
+        if observedNode.health == .degraded { return "node degraded: it hosts nothing and can take nothing new, so a healthy node replaces it" }
         if let model = definition.gpuModel, observedNode.gpu?.model != model { return "GPU model is no longer \(model)" }
         if let selector = definition.nodeSelector, !selector.matches(observedNode.labels) { return "no longer matches the pool's nodeSelector" }
         if let spread = desired.policy(definition.redundancy), spread.maxPerDomain != nil { return "pool size or spread (RedundancyPolicy/\(spread.metadata.name)) changed" }

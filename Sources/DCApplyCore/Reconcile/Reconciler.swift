@@ -72,6 +72,22 @@ public struct Reconciler {
                               revision: revision, stateSerial: stored.serial)
     }
 
+    /// Plans as if the scenarios' nodes had failed, against what the store says is applied, and
+    /// judges every redundancy promise under that plan. Writes nothing: the failures live only
+    /// in a copy of the observed state. Throws when a scenario names no node.
+    public func whatIf(_ site: LoadedSite, failing scenarios: [FailureScenario], revision: String? = nil) throws -> WhatIfReport {
+        guard !scenarios.isEmpty else {
+            throw DCApplyError(.usage, "name at least one failure, such as rack=r07 or node=gpu-r01-n01")
+        }
+        var lost = Set<String>()
+        for scenario in scenarios { lost.formUnion(try scenario.nodes(in: site.observed)) }
+        var failed = site
+        failed.observed = FailureScenario.apply(scenarios, to: site.observed)
+        let plan = try plan(failed, revision: revision)
+        return WhatIfReport(scenarios: scenarios, lostNodes: lost.sorted(), plan: plan,
+                            promises: PromiseVerdict.evaluate(plan, desired: failed.desired, observed: failed.observed))
+    }
+
     public func apply(_ plan: Plan, site: LoadedSite) throws -> StoredState {
         try Executor(store: store, logger: logger).apply(plan, desired: site.desired, observed: site.observed, provider: provider(for:))
     }

@@ -48,9 +48,12 @@ func runReportingErrors(_ options: CommonOptions, _ body: () throws -> Void) thr
     } catch let error as DCApplyError {
         options.console.diagnostics(error.diagnostics)
         options.console.error(error.description)
+        // stdout still holds one JSON document for a machine reader.
+        if options.output == .json { Output.print(DiagnosticView.json(error.diagnostics + [.error(error.description)])) }
         throw ExitCode(error.code == .locked ? 3 : 1)
     } catch {
         options.console.error("\(error)")
+        if options.output == .json { Output.print(DiagnosticView.json([.error("\(error)")])) }
         throw ExitCode(1)
     }
 }

@@ -1,0 +1,357 @@
+/// Improves a placement's energy by emptying powered nodes, within every hard constraint.
+///
+/// Runs after the constructive placement, per pool, on sites that power idle nodes off. Only
+/// replicas new in this plan move (an existing replica never moves for energy: fewest moves
+/// comes first). A node is *closed* when every replica on it can move elsewhere; its replicas
+/// are re-inserted by best fit, or by swapping into a node and ejecting smaller replicas back
+/// into the queue (a consistent-neighbourhood search with a tabu list). A closure that cannot
+/// be completed within its budget is undone. Deterministic: iteration budgets, no clock.
+struct PackingImprover {
+    /// Iterations of one closure attempt, per replica in the queue.
+    var iterationsPerItem = 200
+    /// Work in all, counted in node checks: deterministic, unlike a clock. The default is a
+    /// fraction of a second in a release build.
+    var workBudget = 60_000_000
+
+    private struct Item {
+        let workload: Int
+        let index: Int
+        let demand: [Double]
+        let weight: Double
+        var bin: Int
+    }
+
+    private struct Bin {
+        let node: Int
+        let capacity: [Double]
+        var used: [Double]
+        let idleW: Double
+        let dynamicW: Double
+        /// Index of `gpus` in the keys when the node has GPUs: draw follows GPU use alone.
+        let gpuKey: Int?
+        let rack: Int
+        var items: [Int] = []
+        /// Holds something that cannot move (an existing replica, a drive, a gang).
+        let pinned: Bool
+        var open: Bool
+    }
+
+    private var model: PlacementModel
+    private var states: [String: TargetState.WorkloadState]
+    private let keys: [String]
+    private var items: [Item] = []
+    private var bins: [Bin] = []
+    private var binOfNode: [Int: Int] = [:]
+    private let workloadNames: [String]
+    /// The pool of each workload, by workload position.
+    private let workloadPools: [String?]
+    private var spreadKey: [String?] = []
+    private var spreadLimit: [Int] = []
+    /// Replicas per (workload, domain).
+    private var domainCount: [[String: Int]] = []
+    private var rackNames: [String] = []
+    private var rackDraw: [Double] = []
+    private var rackCap: [Double] = []
+
+    init(model: PlacementModel, states: [String: TargetState.WorkloadState], current: TargetState) {
+        self.model = model
+        self.states = states
+        workloadNames = states.keys.sorted()
+        workloadPools = workloadNames.map { model.desired.workloads[$0]?.pool }
+        var keySet = Set<String>()
+        for name in workloadNames { keySet.formUnion((model.desired.workloads[name]?.resources ?? [:]).keys) }
+        keys = keySet.sorted()
+        for name in workloadNames {
+            let policy = model.desired.policy(model.desired.workloads[name]?.redundancy)
+            spreadKey.append(policy?.failureDomain)
+            spreadLimit.append(policy?.maxPerDomain ?? .max)
+            var counts: [String: Int] = [:]
+            if let key = policy?.failureDomain {
+                for replica in states[name]?.replicas ?? [] {
+                    for domain in Set(replica.nodes.compactMap { model.index[$0] }.map { model.domain($0, key: key) }) { counts[domain, default: 0] += 1 }
+                }
+            }
+            domainCount.append(counts)
+        }
+        collect(current: current)
+    }
+
+    /// Movable items: single-node replicas placed anew, of workloads without minDomains, on
+    /// healthy nodes of sites that power idle nodes off.
+    private mutating func collect(current: TargetState) {
+        var movableOnNode: [Int: [Int]] = [:]
+        for (w, name) in workloadNames.enumerated() {
+            guard let workload = model.desired.workloads[name], model.desired.policy(workload.redundancy)?.minDomains == nil else { continue }
+            let existing = Dictionary(current.workloads[name]?.replicas.map { ($0.index, $0.nodes) } ?? [], uniquingKeysWith: { a, _ in a })
+            for replica in states[name]?.replicas ?? [] where replica.nodes.count == 1 && existing[replica.index] != replica.nodes {
+                guard let node = model.index[replica.nodes[0]], powersOff(node) else { continue }
+                let demand = keys.map { workload.resources[$0] ?? 0 }
+                let scale = keys.map { key in max(model.nodes[node].capacity[key] ?? 0, 1e-9) }
+                let weight = zip(demand, scale).reduce(0) { $0 + $1.0 / $1.1 }
+                items.append(Item(workload: w, index: replica.index, demand: demand, weight: weight, bin: -1))
+                movableOnNode[node, default: []].append(items.count - 1)
+            }
+        }
+        guard !items.isEmpty else { return }
+        // Bins: healthy members of the pools these items belong to.
+        let pools = Set(items.map { model.desired.workloads[workloadNames[$0.workload]]?.pool ?? "" })
+        for node in model.nodes.indices where model.pool[node].map(pools.contains) ?? false
+            && model.nodes[node].health == .healthy && !model.wholeNode[node] {
+            let movable = movableOnNode[node] ?? []
+            let pinned = model.replicaCount[node] > movable.count || model.driveCount[node] > 0 || !powersOff(node)
+            let capacity = keys.map { model.nodes[node].capacity[$0] ?? 0 }
+            let used = keys.map { model.used[node][$0] ?? 0 }
+            let rackName = model.rack[node]
+            var rack = rackNames.firstIndex(of: rackName) ?? -1
+            if rack < 0 {
+                rack = rackNames.count
+                rackNames.append(rackName)
+                rackDraw.append(model.rackDrawW[rackName] ?? 0)
+                rackCap.append(model.rackCapW[rackName] ?? .infinity)
+            }
+            let gpuKey = keys.firstIndex(of: "gpus").flatMap { capacity[$0] > 0 ? $0 : nil }
+            binOfNode[node] = bins.count
+            bins.append(Bin(node: node, capacity: capacity, used: used, idleW: model.nodes[node].power.idleW,
+                            dynamicW: model.nodes[node].power.maxW - model.nodes[node].power.idleW, gpuKey: gpuKey, rack: rack,
+                            items: movable, pinned: pinned, open: model.on[node]))
+            for item in movable { items[item].bin = bins.count - 1 }
+        }
+        items.removeAll { $0.bin < 0 }  // defensive: an item on a node that is not a bin stays put
+    }
+
+    private func powersOff(_ node: Int) -> Bool {
+        model.desired.energyPolicy(site: model.nodes[node].site)?.powerOffIdle ?? false
+    }
+
+    // MARK: Constraint checks on the dense state
+
+    private func fits(_ item: Int, _ bin: Int) -> Bool {
+        let b = bins[bin], demand = items[item].demand
+        guard model.pool[b.node] == workloadPools[items[item].workload] else { return false }
+        for k in keys.indices where b.used[k] + demand[k] > b.capacity[k] + 1e-9 { return false }
+        return spreadAllows(item, bin) && powerAllows(adding: demand, to: bin)
+    }
+
+    private func spreadAllows(_ item: Int, _ bin: Int) -> Bool {
+        let w = items[item].workload
+        guard let key = spreadKey[w] else { return true }
+        if items[item].bin == bin { return true }
+        return domainCount[w][model.domain(bins[bin].node, key: key), default: 0] < spreadLimit[w]
+    }
+
+    /// The contract's estimate on the dense vectors (on): exact, since every key in use is in `keys`.
+    private func drawW(_ bin: Int, used: [Double]) -> Double {
+        let b = bins[bin]
+        var fraction = 0.0
+        if let g = b.gpuKey {
+            fraction = used[g] / b.capacity[g]
+        } else {
+            for k in keys.indices where b.capacity[k] > 0 { fraction = max(fraction, used[k] / b.capacity[k]) }
+        }
+        return b.idleW + b.dynamicW * min(1, fraction)
+    }
+
+    private func powerAllows(adding demand: [Double], to bin: Int) -> Bool {
+        let b = bins[bin]
+        guard rackCap[b.rack].isFinite else { return true }
+        var after = b.used
+        for k in keys.indices { after[k] += demand[k] }
+        return rackDraw[b.rack] + drawW(bin, used: after) - drawW(bin, used: b.used) <= rackCap[b.rack] + 1e-6
+    }
+
+    // MARK: Moves
+
+    private mutating func remove(_ item: Int) {
+        let bin = items[item].bin
+        guard bin >= 0 else { return }
+        let before = drawW(bin, used: bins[bin].used)
+        for k in keys.indices { bins[bin].used[k] -= items[item].demand[k] }
+        bins[bin].items.removeAll { $0 == item }
+        rackDraw[bins[bin].rack] += drawW(bin, used: bins[bin].used) - before
+        if let key = spreadKey[items[item].workload] {
+            domainCount[items[item].workload][model.domain(bins[bin].node, key: key), default: 0] -= 1
+        }
+        items[item].bin = -1
+    }
+
+    private mutating func insert(_ item: Int, into bin: Int) {
+        let before = drawW(bin, used: bins[bin].used)
+        for k in keys.indices { bins[bin].used[k] += items[item].demand[k] }
+        bins[bin].items.append(item)
+        rackDraw[bins[bin].rack] += drawW(bin, used: bins[bin].used) - before
+        if let key = spreadKey[items[item].workload] {
+            domainCount[items[item].workload][model.domain(bins[bin].node, key: key), default: 0] += 1
+        }
+        items[item].bin = bin
+    }
+
+    /// Powers a bin on or off in the rack accounting (idle draw).
+    private mutating func setOpen(_ bin: Int, _ open: Bool) {
+        guard bins[bin].open != open else { return }
+        let idle = drawW(bin, used: bins[bin].used)
+        rackDraw[bins[bin].rack] += open ? idle : -idle
+        bins[bin].open = open
+    }
+
+    // MARK: Search
+
+    private struct Snapshot {
+        let items: [Item]
+        let bins: [Bin]
+        let rackDraw: [Double]
+        let domainCount: [[String: Int]]
+    }
+
+    private func snapshot() -> Snapshot { Snapshot(items: items, bins: bins, rackDraw: rackDraw, domainCount: domainCount) }
+
+    private mutating func restore(_ snapshot: Snapshot) {
+        items = snapshot.items
+        bins = snapshot.bins
+        rackDraw = snapshot.rackDraw
+        domainCount = snapshot.domainCount
+    }
+
+    /// Empties `bin` and re-inserts its replicas elsewhere among open bins; false (and nothing
+    /// changed) when the budget runs out first.
+    private mutating func close(_ bin: Int) -> Bool {
+        let saved = snapshot()
+        var queue = bins[bin].items
+        for item in queue { remove(item) }
+        setOpen(bin, false)
+        var tabu: [Int: Int] = [:]  // item * bins.count + bin -> iteration until which it is tabu
+        let budget = iterationsPerItem * max(queue.count, 1)
+        var iteration = 0
+        while !queue.isEmpty {
+            iteration += 1
+            workBudget -= bins.count
+            if iteration > budget || workBudget < 0 { restore(saved); return false }
+            // The heaviest replica first.
+            let position = queue.indices.max { (items[queue[$0]].weight, queue[$1]) < (items[queue[$1]].weight, queue[$0]) }!
+            let item = queue.remove(at: position)
+            // Best fit among open bins: the least slack left.
+            var best: (Double, Int)?
+            for b in bins.indices where bins[b].open && b != bin && fits(item, b) {
+                var slack = 0.0
+                for k in keys.indices where bins[b].capacity[k] > 0 {
+                    slack += (bins[b].capacity[k] - bins[b].used[k] - items[item].demand[k]) / bins[b].capacity[k]
+                }
+                if best == nil || (slack, b) < best! { best = (slack, b) }
+            }
+            if let (_, b) = best {
+                insert(item, into: b)
+                continue
+            }
+            // Swap: into the open bin where the fewest, lightest movable replicas must leave.
+            var choice: (cost: Double, bin: Int, ejected: [Int])?
+            for b in bins.indices where bins[b].open && b != bin {
+                if (tabu[item * bins.count + b] ?? 0) > iteration { continue }
+                guard let ejected = ejection(for: item, from: b) else { continue }
+                let cost = ejected.reduce(0) { $0 + items[$1].weight * items[$1].weight }
+                if choice == nil || (cost, b) < (choice!.cost, choice!.bin) { choice = (cost, b, ejected) }
+            }
+            guard let (_, b, ejected) = choice else { restore(saved); return false }
+            for other in ejected {
+                remove(other)
+                tabu[other * bins.count + b] = iteration + 7 + other % 5
+                queue.append(other)
+            }
+            insert(item, into: b)
+        }
+        return true
+    }
+
+    /// The lightest set of movable replicas to take out of `bin` so that `item` fits, lightest
+    /// first; nil when even emptying the movable part is not enough.
+    private func ejection(for item: Int, from bin: Int) -> [Int]? {
+        let candidates = bins[bin].items.sorted { (items[$0].weight, $0) < (items[$1].weight, $1) }
+        var ejected: [Int] = []
+        var used = bins[bin].used
+        let demand = items[item].demand
+        func roomy() -> Bool { keys.indices.allSatisfy { used[$0] + demand[$0] <= bins[bin].capacity[$0] + 1e-9 } }
+        for other in candidates where !roomy() {
+            // Only replicas that make room on a short dimension.
+            let helps = keys.indices.contains { used[$0] + demand[$0] > bins[bin].capacity[$0] + 1e-9 && items[other].demand[$0] > 0 }
+            guard helps else { continue }
+            ejected.append(other)
+            for k in keys.indices { used[k] -= items[other].demand[k] }
+        }
+        guard roomy(), !ejected.isEmpty else { return nil }
+        // The ejected must weigh less than what goes in, or the search goes round in circles.
+        guard ejected.reduce(0, { $0 + items[$1].weight }) < items[item].weight * 1.0001 || ejected.count == 1 else { return nil }
+        guard model.pool[bins[bin].node] == workloadPools[items[item].workload] else { return nil }
+        // Spread: the ejected replicas of the same workload leave this bin's domain.
+        let w = items[item].workload
+        if let key = spreadKey[w] {
+            let sameWorkload = ejected.filter { items[$0].workload == w }.count
+            if domainCount[w][model.domain(bins[bin].node, key: key), default: 0] - sameWorkload >= spreadLimit[w] { return nil }
+        }
+        // Power: the bin's draw with the ejections done and the item in.
+        let b = bins[bin]
+        if rackCap[b.rack].isFinite {
+            var after = used
+            for k in keys.indices { after[k] += demand[k] }
+            if rackDraw[b.rack] + drawW(bin, used: after) - drawW(bin, used: b.used) > rackCap[b.rack] + 1e-6 { return nil }
+        }
+        return ejected
+    }
+
+    /// Closes nodes while it can: those holding the least first.
+    mutating func run() -> (model: PlacementModel, states: [String: TargetState.WorkloadState]) {
+        guard !items.isEmpty else { return (model, states) }
+        var failed = Set<Int>()
+        while workBudget > 0 && openBins() > lowerBound() {
+            let candidates = bins.indices.filter { bins[$0].open && !bins[$0].pinned && !failed.contains($0) && !bins[$0].items.isEmpty }
+            guard !candidates.isEmpty else { break }
+            func load(_ b: Int) -> Double { bins[b].items.reduce(0) { $0 + items[$1].weight } }
+            let target = candidates.min { (load($0), $0) < (load($1), $1) }!
+            if close(target) {
+                failed.removeAll()  // the landscape changed: earlier failures may now succeed
+            } else {
+                failed.insert(target)
+            }
+        }
+        writeBack()
+        return (model, states)
+    }
+
+    private func openBins() -> Int { bins.indices.filter { bins[$0].open }.count }
+
+    /// No fewer bins can hold the load: per key, the load over the largest capacity, and
+    /// never fewer than the pinned bins.
+    private func lowerBound() -> Int {
+        var bound = bins.filter { $0.open && $0.pinned }.count
+        for k in keys.indices {
+            let load = bins.reduce(0.0) { $0 + ($1.open ? $1.used[k] : 0) }
+            let largest = bins.map { $0.capacity[k] }.max() ?? 0
+            if largest > 0 { bound = max(bound, Int((load / largest - 1e-9).rounded(.up))) }
+        }
+        return bound
+    }
+
+    /// Puts the improved assignment back into the model and the workload states.
+    private mutating func writeBack() {
+        for b in bins.indices {
+            let node = bins[b].node
+            var usage = model.used[node]
+            for (k, key) in keys.enumerated() { usage[key] = bins[b].used[k] }
+            model.used[node] = usage
+            model.on[node] = bins[b].open || model.on[node] && bins[b].pinned
+        }
+        var count = Array(repeating: 0, count: model.nodes.count)
+        var placement: [String: [Int: String]] = [:]
+        for item in items where item.bin >= 0 {
+            placement[workloadNames[item.workload], default: [:]][item.index] = model.nodes[bins[item.bin].node].name
+        }
+        for (name, state) in states {
+            var replicas = state.replicas
+            for i in replicas.indices { if let node = placement[name]?[replicas[i].index] { replicas[i].nodes = [node] } }
+            states[name] = TargetState.WorkloadState(replicas: replicas, unplaced: state.unplaced)
+            for replica in replicas { for node in replica.nodes { if let position = model.index[node] { count[position] += 1 } } }
+        }
+        model.replicaCount = count
+        // Recompute each rack's draw from scratch: no drift from incremental updates.
+        var draws: [String: Double] = [:]
+        for node in model.nodes.indices { draws[model.rack[node], default: 0] += model.drawW(node) }
+        model.rackDrawW = draws
+    }
+}
