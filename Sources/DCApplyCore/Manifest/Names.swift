@@ -80,7 +80,7 @@ public enum Duration {
         var total = 0.0, number = "", index = text.startIndex, sawUnit = false
         while index < text.endIndex {
             let character = text[index]
-            if character.isASCII, character.isNumber {
+            if character.isASCII, character.isNumber || (character == "." && !number.contains(".")) {
                 number.append(character)
                 index = text.index(after: index)
                 continue

@@ -4,7 +4,20 @@
 /// It is deliberately plain; the constraint checks live in ``PlacementModel`` so an optimiser
 /// can replace this strategy and keep them.
 public struct GreedyPlacementSolver: PlacementSolver {
-    public init() {}
+    /// Work units (node checks) per second of `--solve-time`: a fixed rate, so that the same
+    /// input and budget give the same plan on any machine. About one second of work on the
+    /// reference machine (docs/performance.md).
+    public static let workPerSecond = 1_000_000
+
+    /// Seconds of improvement search; nil: the default, which grows with the site's size.
+    public var solveTime: Double?
+
+    public init(solveTime: Double? = nil) {
+        self.solveTime = solveTime
+    }
+
+    /// Half a second for a small site, growing with the node count, at most ten seconds.
+    public static func defaultSolveTime(nodes: Int) -> Double { min(10, 0.5 + Double(nodes) / 2000) }
 
     public func solve(_ input: PlacementInput) -> PlacementResult {
         var model = PlacementModel(desired: input.desired, observed: input.observed)
@@ -13,7 +26,9 @@ public struct GreedyPlacementSolver: PlacementSolver {
         let tiers = placeStorage(&model, current: input.current, problems: &problems)
         var placer = WorkloadPlacer(model: model, current: input.current)
         let workloads = placer.run(problems: &problems)
-        var improver = PackingImprover(model: workloads.model, states: workloads.states, current: input.current)
+        let seconds = solveTime ?? Self.defaultSolveTime(nodes: input.observed.nodes.count)
+        var improver = PackingImprover(model: workloads.model, states: workloads.states, current: input.current,
+                                       workBudget: Int(seconds * Double(Self.workPerSecond)))
         let improved = improver.run()
         model = improved.model
         problems += settlePower(&model)
@@ -24,7 +39,8 @@ public struct GreedyPlacementSolver: PlacementSolver {
         }
         target.workloads = improved.states
         target.storageTiers = tiers
-        return PlacementResult(target: target, problems: problems)
+        let bound = EnergyBound(model: model, states: improved.states)
+        return PlacementResult(target: target, problems: problems, lowerBoundW: bound.watts, lowerBoundNodes: bound.nodes)
     }
 
     // MARK: Pools

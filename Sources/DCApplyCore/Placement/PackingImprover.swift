@@ -9,9 +9,8 @@
 struct PackingImprover {
     /// Iterations of one closure attempt, per replica in the queue.
     var iterationsPerItem = 200
-    /// Work in all, counted in node checks: deterministic, unlike a clock. The default is a
-    /// fraction of a second in a release build.
-    var workBudget = 60_000_000
+    /// Work in all, counted in node checks: deterministic, unlike a clock.
+    var workBudget: Int
 
     private struct Item {
         let workload: Int
@@ -53,7 +52,8 @@ struct PackingImprover {
     private var rackDraw: [Double] = []
     private var rackCap: [Double] = []
 
-    init(model: PlacementModel, states: [String: TargetState.WorkloadState], current: TargetState) {
+    init(model: PlacementModel, states: [String: TargetState.WorkloadState], current: TargetState, workBudget: Int) {
+        self.workBudget = workBudget
         self.model = model
         self.states = states
         workloadNames = states.keys.sorted()
@@ -151,12 +151,24 @@ struct PackingImprover {
         return b.idleW + b.dynamicW * min(1, fraction)
     }
 
+    /// The draw after adding `demand` (and taking `removed` out), without allocating.
+    private func drawW(_ bin: Int, adding demand: [Double], removing removed: [Double]? = nil) -> Double {
+        let b = bins[bin]
+        var fraction = 0.0
+        if let g = b.gpuKey {
+            fraction = (b.used[g] + demand[g] - (removed?[g] ?? 0)) / b.capacity[g]
+        } else {
+            for k in keys.indices where b.capacity[k] > 0 {
+                fraction = max(fraction, (b.used[k] + demand[k] - (removed?[k] ?? 0)) / b.capacity[k])
+            }
+        }
+        return b.idleW + b.dynamicW * min(1, fraction)
+    }
+
     private func powerAllows(adding demand: [Double], to bin: Int) -> Bool {
         let b = bins[bin]
         guard rackCap[b.rack].isFinite else { return true }
-        var after = b.used
-        for k in keys.indices { after[k] += demand[k] }
-        return rackDraw[b.rack] + drawW(bin, used: after) - drawW(bin, used: b.used) <= rackCap[b.rack] + 1e-6
+        return rackDraw[b.rack] + drawW(bin, adding: demand) - drawW(bin, used: b.used) <= rackCap[b.rack] + 1e-6
     }
 
     // MARK: Moves
@@ -288,9 +300,9 @@ struct PackingImprover {
         // Power: the bin's draw with the ejections done and the item in.
         let b = bins[bin]
         if rackCap[b.rack].isFinite {
-            var after = used
-            for k in keys.indices { after[k] += demand[k] }
-            if rackDraw[b.rack] + drawW(bin, used: after) - drawW(bin, used: b.used) > rackCap[b.rack] + 1e-6 { return nil }
+            var removed = [Double](repeating: 0, count: keys.count)
+            for other in ejected { for k in keys.indices { removed[k] += items[other].demand[k] } }
+            if rackDraw[b.rack] + drawW(bin, adding: demand, removing: removed) - drawW(bin, used: b.used) > rackCap[b.rack] + 1e-6 { return nil }
         }
         return ejected
     }

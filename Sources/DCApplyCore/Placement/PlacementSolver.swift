@@ -15,10 +15,16 @@ public struct PlacementInput: Sendable {
 public struct PlacementResult: Sendable {
     public var target: TargetState
     public var problems: [Problem]
+    /// No placement of the same demand draws less (estimated watts), when the solver knows.
+    public var lowerBoundW: Double?
+    /// No placement of the same demand powers fewer nodes, when the solver knows.
+    public var lowerBoundNodes: Int?
 
-    public init(target: TargetState, problems: [Problem]) {
+    public init(target: TargetState, problems: [Problem], lowerBoundW: Double? = nil, lowerBoundNodes: Int? = nil) {
         self.target = target
         self.problems = problems.sorted()
+        self.lowerBoundW = lowerBoundW
+        self.lowerBoundNodes = lowerBoundNodes
     }
 }
 

@@ -60,6 +60,17 @@ public struct Change: Hashable, Sendable {
 public struct EnergyEstimate: Hashable, Sendable {
     public var currentW: Double
     public var plannedW: Double
+    /// No placement of the same demand draws less.
+    public var lowerBoundW: Double?
+    public var poweredNodes: Int
+    /// No placement of the same demand powers fewer nodes.
+    public var poweredNodesLowerBound: Int?
+
+    /// How far above the lower bound the plan may be, as a fraction (0.007 for 0.7%).
+    public var gapToLowerBound: Double? {
+        guard let bound = lowerBoundW, bound > 0 else { return nil }
+        return max(0, plannedW / bound - 1)
+    }
 }
 
 /// A plan: what to change, the state it leads to, and what cannot be done.

@@ -52,6 +52,9 @@ public struct PlanDocument: Codable, Sendable {
     public struct Energy: Codable, Sendable {
         var currentW: Double
         var plannedW: Double
+        var lowerBoundW: Double?
+        var poweredNodes: Int
+        var poweredNodesLowerBound: Int?
     }
 
     public struct ProblemEntry: Codable, Sendable {
@@ -105,7 +108,9 @@ public struct PlanDocument: Codable, Sendable {
                         fromNodes: $0.fromNodes, toNodes: $0.toNodes, reason: $0.reason)
         }
         target = Self.target(plan.target, draws: plan.targetDrawW)
-        energy = Energy(currentW: Self.roundW(plan.energy.currentW), plannedW: Self.roundW(plan.energy.plannedW))
+        energy = Energy(currentW: Self.roundW(plan.energy.currentW), plannedW: Self.roundW(plan.energy.plannedW),
+                        lowerBoundW: plan.energy.lowerBoundW.map(Self.roundW), poweredNodes: plan.energy.poweredNodes,
+                        poweredNodesLowerBound: plan.energy.poweredNodesLowerBound)
         problems = plan.problems.map { ProblemEntry(severity: $0.severity.rawValue, resource: $0.resource.description, message: $0.message) }
         manifestDigest = plan.manifestDigest
         stateSerial = plan.stateSerial

@@ -109,7 +109,10 @@ public struct Planner {
         let currentDraw = PowerModel.draws(of: currentState, desired: desired, observed: observed).sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value }
         let targetDraw = PowerModel.draws(of: target, desired: desired, observed: observed)
         var plan = Plan(revision: revision, changes: changes, target: target, targetDrawW: targetDraw,
-                        energy: EnergyEstimate(currentW: currentDraw, plannedW: targetDraw.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value }),
+                        energy: EnergyEstimate(currentW: currentDraw, plannedW: targetDraw.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value },
+                                               lowerBoundW: placement.lowerBoundW,
+                                               poweredNodes: target.nodes.values.filter { $0.powerState == .on }.count,
+                                               poweredNodesLowerBound: placement.lowerBoundNodes),
                         problems: placement.problems, manifestDigest: desired.digest, stateSerial: stateSerial,
                         nodeCount: observed.nodes.count)
         plan.redundancy = redundancy(desired: desired, observed: observed, target: target)

@@ -13,13 +13,14 @@ struct Apply: ParsableCommand {
 
     @OptionGroup var manifests: ManifestPaths
     @OptionGroup var options: CommonOptions
+    @OptionGroup var solver: SolverOptions
 
     @Flag(name: [.short, .long], help: "Apply without asking.")
     var yes = false
 
     func run() throws {
         try runReportingErrors(options) {
-            let pipeline = try Pipeline(options: options)
+            let pipeline = try Pipeline(options: options, solver: solver)
             let site = try pipeline.load(manifests.paths)
             let plan = try pipeline.plan(site)
             Output.print(pipeline.render(plan))

@@ -55,3 +55,19 @@ struct ManifestPaths: ParsableArguments {
         if paths.isEmpty { throw ValidationError("Name at least one manifest file or directory, such as Examples/quickstart/.") }
     }
 }
+
+/// How long placement may search for a better plan.
+struct SolverOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Search budget for the optimiser, such as 2s or 500ms (default: grows with the site, 0.5 s to 10 s). Counted in work, not wall time, so the same input and budget give the same plan.",
+        valueName: "duration"))
+    var solveTime: String?
+
+    var seconds: Double? { solveTime.flatMap { DCApplyCore.Duration.parse($0) ?? Double($0) } }
+
+    func validate() throws {
+        if let solveTime, seconds == nil {
+            throw ValidationError("--solve-time takes a duration such as 2s, 500ms or 1m, got \"\(solveTime)\".")
+        }
+    }
+}

@@ -6,9 +6,10 @@ struct Pipeline {
     let options: CommonOptions
     let reconciler: Reconciler
 
-    init(options: CommonOptions) throws {
+    init(options: CommonOptions, solver: SolverOptions? = nil) throws {
         self.options = options
-        reconciler = Reconciler(store: try options.openStore(), logger: options.makeLogger())
+        reconciler = Reconciler(store: try options.openStore(), solver: GreedyPlacementSolver(solveTime: solver?.seconds),
+                                logger: options.makeLogger())
     }
 
     /// The loaded site, or exit 1 after printing every error.

@@ -12,13 +12,14 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var manifests: ManifestPaths
     @OptionGroup var options: CommonOptions
+    @OptionGroup var solver: SolverOptions
 
     @Flag(help: "Exit 2 when the plan has changes, 0 when it has none.")
     var detailedExitcode = false
 
     func run() throws {
         try runReportingErrors(options) {
-            let pipeline = try Pipeline(options: options)
+            let pipeline = try Pipeline(options: options, solver: solver)
             let site = try pipeline.load(manifests.paths)
             let plan = try pipeline.plan(site)
             Output.print(pipeline.render(plan))

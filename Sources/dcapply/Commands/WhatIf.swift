@@ -25,6 +25,7 @@ struct WhatIf: ParsableCommand {
 
     @OptionGroup var manifests: ManifestPaths
     @OptionGroup var options: CommonOptions
+    @OptionGroup var solver: SolverOptions
 
     @Option(name: .long, help: ArgumentHelp("What fails: node=NAME or LABELKEY=VALUE such as rack=r07 (repeatable).", valueName: "key=value"))
     var fail: [String] = []
@@ -47,7 +48,7 @@ struct WhatIf: ParsableCommand {
     func run() throws {
         try runReportingErrors(options) {
             let scenarios = try fail.map(FailureScenario.init(parsing:))
-            let pipeline = try Pipeline(options: options)
+            let pipeline = try Pipeline(options: options, solver: solver)
             let site = try pipeline.load(manifests.paths)
             options.console.progress("Placing on \(site.observed.nodes.count) nodes without \(scenarios.map(\.description).joined(separator: ", "))…")
             let report = try pipeline.reconciler.whatIf(site, failing: scenarios)

@@ -34,7 +34,11 @@ enum PlanTextView {
     static func energyLine(_ plan: Plan) -> String {
         let delta = plan.energy.plannedW - plan.energy.currentW
         let sign = delta > 0.05 ? "+" : delta < -0.05 ? "−" : "±"
-        return "Energy: \(kW(plan.energy.currentW)) now → \(kW(plan.energy.plannedW)) planned (\(sign)\(kW(abs(delta))) estimated draw)"
+        var line = "Energy: \(kW(plan.energy.currentW)) now → \(kW(plan.energy.plannedW)) planned (\(sign)\(kW(abs(delta))) estimated draw)"
+        if let gap = plan.energy.gapToLowerBound, let bound = plan.energy.lowerBoundW {
+            line += ", at most " + String(format: "%.1f", gap * 100) + "% above the lower bound of " + kW(bound)
+        }
+        return line
     }
 
     static func render(_ plan: Plan, color: Bool) -> String {
