@@ -16,8 +16,8 @@ public struct GreedyPlacementSolver: PlacementSolver {
         self.solveTime = solveTime
     }
 
-    /// Half a second for a small site, growing with the node count, at most ten seconds.
-    public static func defaultSolveTime(nodes: Int) -> Double { min(10, 0.5 + Double(nodes) / 2000) }
+    /// Half a second for a small site, growing with the node count, at most four seconds.
+    public static func defaultSolveTime(nodes: Int) -> Double { min(4, 0.5 + Double(nodes) / 150) }
 
     public func solve(_ input: PlacementInput) -> PlacementResult {
         var model = PlacementModel(desired: input.desired, observed: input.observed)
@@ -145,7 +145,21 @@ public struct GreedyPlacementSolver: PlacementSolver {
                                                    available: remaining.filter { key == nil || perDomain[model.domain($0, key: key!), default: 0] < limit }
                                                        .map { model.nodes[$0].gpuCount })
         }
-        while pool.size == nil || !satisfied(members) {
+        if pool.size == nil {
+            // Every matching healthy node joins, within the spread limit: one pass, nodes
+            // already on first, then by name.
+            let ordered = remaining.sorted {
+                (model.nodes[$0].powerState == .on ? 0 : 1, model.nodes[$0].name) < (model.nodes[$1].powerState == .on ? 0 : 1, model.nodes[$1].name)
+            }
+            for node in ordered {
+                if let key, perDomain[model.domain(node, key: key), default: 0] >= limit { continue }
+                model.pool[node] = name
+                members.append(node)
+                if let key { perDomain[model.domain(node, key: key), default: 0] += 1 }
+            }
+            remaining = []
+        }
+        while pool.size != nil && !satisfied(members) {
             // For a GPU size, the least excess first: the largest node that still fits the need,
             // else the smallest that covers it. Then spread (the emptiest domain), nodes already
             // on, and the name.

@@ -51,6 +51,8 @@ struct PackingImprover {
     private var rackNames: [String] = []
     private var rackDraw: [Double] = []
     private var rackCap: [Double] = []
+    /// Varies tie-breaks between rounds of closure attempts (deterministically).
+    private var perturbation = 0
 
     init(model: PlacementModel, states: [String: TargetState.WorkloadState], current: TargetState, workBudget: Int) {
         self.workBudget = workBudget
@@ -238,7 +240,9 @@ struct PackingImprover {
             workBudget -= bins.count
             if iteration > budget || workBudget < 0 { restore(saved); return false }
             // The heaviest replica first.
-            let position = queue.indices.max { (items[queue[$0]].weight, queue[$1]) < (items[queue[$1]].weight, queue[$0]) }!
+            let position = perturbation % 2 == 1 && iteration % 3 == 0
+                ? (iteration / 3) % queue.count
+                : queue.indices.max { (items[queue[$0]].weight, queue[$1]) < (items[queue[$1]].weight, queue[$0]) }!
             let item = queue.remove(at: position)
             // Best fit among open bins: the least slack left.
             var best: (Double, Int)?
@@ -264,7 +268,7 @@ struct PackingImprover {
             guard let (_, b, ejected) = choice else { restore(saved); return false }
             for other in ejected {
                 remove(other)
-                tabu[other * bins.count + b] = iteration + 7 + other % 5
+                tabu[other * bins.count + b] = iteration + 7 + (other &+ perturbation) % (5 + perturbation)
                 queue.append(other)
             }
             insert(item, into: b)
@@ -307,15 +311,98 @@ struct PackingImprover {
         return ejected
     }
 
+    /// Re-packs every movable replica in `order`: into the open node where it leaves the least
+    /// slack, else into a closed node (opened). Kept only if fewer nodes end up open.
+    private mutating func repack(order: [Int]) {
+        let saved = snapshot()
+        let before = openBins()
+        for item in order { remove(item) }
+        for bin in bins.indices where !bins[bin].pinned && bins[bin].items.isEmpty { setOpen(bin, false) }
+        for item in order {
+            workBudget -= bins.count
+            var best: (Int, Double, Int)?
+            for b in bins.indices where fits(item, b) {
+                var slack = 0.0
+                for k in keys.indices where bins[b].capacity[k] > 0 {
+                    slack += (bins[b].capacity[k] - bins[b].used[k] - items[item].demand[k]) / bins[b].capacity[k]
+                }
+                let key = (bins[b].open ? 0 : 1, slack, b)
+                if best == nil || key < best! { best = key }
+            }
+            guard let (_, _, b) = best else { restore(saved); return }
+            if !bins[b].open { setOpen(b, true) }
+            insert(item, into: b)
+        }
+        if openBins() >= before { restore(saved) }
+    }
+
+    /// Bin-centric re-pack: fill one node at a time (open ones first, then by index) with the
+    /// replica whose normalised demand best matches the node's remaining room (dot product),
+    /// until none fits. Kept only if fewer nodes end up open.
+    private mutating func binCentricRepack() {
+        let saved = snapshot()
+        let before = openBins()
+        var pending = Set(items.indices)
+        for item in items.indices { remove(item) }
+        for bin in bins.indices where !bins[bin].pinned && bins[bin].items.isEmpty { setOpen(bin, false) }
+        let order = bins.indices.sorted { (bins[$0].open ? 0 : 1, $0) < (bins[$1].open ? 0 : 1, $1) }
+        for b in order where !pending.isEmpty {
+            while true {
+                workBudget -= pending.count
+                var best: (Double, Int)?
+                for item in pending where fits(item, b) {
+                    var score = 0.0
+                    for k in keys.indices where bins[b].capacity[k] > 0 {
+                        score += (items[item].demand[k] / bins[b].capacity[k]) * ((bins[b].capacity[k] - bins[b].used[k]) / bins[b].capacity[k])
+                    }
+                    if best == nil || (score, -item) > (best!.0, -best!.1) { best = (score, item) }
+                }
+                guard let (_, item) = best else { break }
+                if !bins[b].open { setOpen(b, true) }
+                insert(item, into: b)
+                pending.remove(item)
+            }
+        }
+        if !pending.isEmpty || openBins() >= before { restore(saved) }
+    }
+
+    /// Movable items sorted by a size measure, largest first.
+    private func decreasing(by measure: ([Double], [Double]) -> Double) -> [Int] {
+        let reference = keys.indices.map { k in bins.map { $0.capacity[k] }.max() ?? 1 }
+        return items.indices.sorted { a, b in
+            let sa = measure(items[a].demand, reference), sb = measure(items[b].demand, reference)
+            return sa != sb ? sa > sb : a < b
+        }
+    }
+
     /// Closes nodes while it can: those holding the least first.
     mutating func run() -> (model: PlacementModel, states: [String: TargetState.WorkloadState]) {
         guard !items.isEmpty else { return (model, states) }
+        // Several decreasing orders (sum, max, sum of squares of the normalised sizes): the
+        // best start for the search below.
+        let measures: [([Double], [Double]) -> Double] = [
+            { d, r in zip(d, r).reduce(0) { $0 + $1.0 / max($1.1, 1e-9) } },
+            { d, r in zip(d, r).reduce(0) { max($0, $1.0 / max($1.1, 1e-9)) } },
+            { d, r in zip(d, r).reduce(0) { let x = $1.0 / max($1.1, 1e-9); return $0 + x * x } },
+        ]
+        for measure in measures where workBudget > 0 && openBins() > lowerBound() {
+            repack(order: decreasing(by: measure))
+        }
+        if workBudget > 0 && openBins() > lowerBound() { binCentricRepack() }
         var failed = Set<Int>()
+        var round = 0
         while workBudget > 0 && openBins() > lowerBound() {
-            let candidates = bins.indices.filter { bins[$0].open && !bins[$0].pinned && !failed.contains($0) && !bins[$0].items.isEmpty }
+            var candidates = bins.indices.filter { bins[$0].open && !bins[$0].pinned && !failed.contains($0) && !bins[$0].items.isEmpty }
+            if candidates.isEmpty && !failed.isEmpty && round < 1000 {
+                // Every node failed once: try again with the tabu tenure and order perturbed.
+                round += 1
+                failed.removeAll()
+                perturbation = round
+                candidates = bins.indices.filter { bins[$0].open && !bins[$0].pinned && !bins[$0].items.isEmpty }
+            }
             guard !candidates.isEmpty else { break }
             func load(_ b: Int) -> Double { bins[b].items.reduce(0) { $0 + items[$1].weight } }
-            let target = candidates.min { (load($0), $0) < (load($1), $1) }!
+            let target = candidates.min { (load($0), ($0 &* (perturbation &+ 1)) % 9973) < (load($1), ($1 &* (perturbation &+ 1)) % 9973) }!
             if close(target) {
                 failed.removeAll()  // the landscape changed: earlier failures may now succeed
             } else {
@@ -346,7 +433,7 @@ struct PackingImprover {
             let node = bins[b].node
             var usage = model.used[node]
             for (k, key) in keys.enumerated() { usage[key] = bins[b].used[k] }
-            model.used[node] = usage
+            model.setUsage(node, usage, on: model.on[node])
             model.on[node] = bins[b].open || model.on[node] && bins[b].pinned
         }
         var count = Array(repeating: 0, count: model.nodes.count)

@@ -11,6 +11,11 @@ struct PlacementModel {
 
     var pool: [String?]
     var used: [ResourceMap]
+    /// Dense mirrors of `capacity` and `used` by `resourceKeys`, for the hot loops.
+    let resourceKeys: [String]
+    let resourceIndex: [String: Int]
+    let capacityDense: [[Double]]
+    private(set) var usedDense: [[Double]]
     /// Taken whole by a gang replica.
     var wholeNode: [Bool]
     var replicaCount: [Int]
@@ -38,6 +43,16 @@ struct PlacementModel {
         rackCapW = caps
         pool = Array(repeating: nil, count: nodes.count)
         used = Array(repeating: [:], count: nodes.count)
+        var keySet = Set<String>()
+        for node in nodes { keySet.formUnion(node.capacity.keys) }
+        for workload in desired.workloads.values { keySet.formUnion(workload.resources.keys) }
+        resourceKeys = keySet.sorted()
+        var resourceIndex: [String: Int] = [:]
+        for (position, key) in resourceKeys.enumerated() { resourceIndex[key] = position }
+        self.resourceIndex = resourceIndex
+        let keys = resourceKeys
+        capacityDense = nodes.map { node in keys.map { node.capacity[$0] ?? 0 } }
+        usedDense = Array(repeating: Array(repeating: 0, count: keys.count), count: nodes.count)
         wholeNode = Array(repeating: false, count: nodes.count)
         replicaCount = Array(repeating: 0, count: nodes.count)
         driveCount = Array(repeating: 0, count: nodes.count)
@@ -67,6 +82,7 @@ struct PlacementModel {
     mutating func setUsage(_ node: Int, _ newUsage: ResourceMap, on isOn: Bool) {
         let before = drawW(node)
         used[node] = newUsage
+        usedDense[node] = resourceKeys.map { newUsage[$0] ?? 0 }
         on[node] = isOn
         rackDrawW[rack[node], default: 0] += drawW(node) - before
     }

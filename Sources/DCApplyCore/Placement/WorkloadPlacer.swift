@@ -176,22 +176,28 @@ struct WorkloadPlacer {
 
     private func chooseNode(_ workload: Workload, members: [Int], spread: Spread, domains: ([Int]) -> Set<String>) -> [Int]? {
         let wantsNewDomain = spread.minDomains > spread.used
+        let demand = workload.resources.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+            .compactMap { entry in model.resourceIndex[entry.key].map { ($0, entry.value) } }
         for respectReservations in [true, false] {
-            var best: (key: (Int, Int, Double, Int, String), node: Int)?
-            for node in members where model.nodes[node].health == .healthy {
-                guard model.shortfall(node, demand: workload.resources, reserved: respectReservations ? reserved[node] ?? [:] : [:]) == nil,
-                      spread.allows(domains([node])),
-                      model.powerFits(node, newUsage: model.adding(workload.resources, to: node)) else { continue }
-                let domain = domains([node])
-                let newDomain = wantsNewDomain && domain.contains(where: { spread.count[$0, default: 0] > 0 }) ? 1 : 0
-                let balance = domain.map { spread.count[$0, default: 0] }.max() ?? 0
+            // Nodes are indexed in name order, so the index breaks ties as the name would.
+            var best: (key: (Int, Int, Double, Int, Int), node: Int)?
+            for node in members where !model.wholeNode[node] && model.nodes[node].health == .healthy {
+                // The ranking first, from cheap reads; the costly checks only for a node that
+                // would beat the best so far.
+                let domain = spread.key.map { model.domain(node, key: $0) }
+                let placedThere = domain.map { spread.count[$0, default: 0] } ?? 0
+                let newDomain = wantsNewDomain && placedThere > 0 ? 1 : 0
                 var slack = 0.0
-                for (key, amount) in workload.resources.sorted(by: { $0.key < $1.key }) where amount > 0 {
-                    let capacity = model.nodes[node].capacity[key] ?? 0
-                    if capacity > 0 { slack += (capacity - (model.used[node][key] ?? 0) - amount) / capacity }
+                for (k, amount) in demand {
+                    let capacity = model.capacityDense[node][k]
+                    if capacity > 0 { slack += (capacity - model.usedDense[node][k] - amount) / capacity }
                 }
-                let key = (newDomain, powerRank(node), slack, balance, model.nodes[node].name)
-                if best == nil || key < best!.key { best = (key, node) }
+                let key = (newDomain, powerRank(node), slack, placedThere, node)
+                if let best, !(key < best.key) { continue }
+                guard model.shortfall(node, demand: workload.resources, reserved: respectReservations ? reserved[node] ?? [:] : [:]) == nil,
+                      placedThere < spread.limit,
+                      model.powerFits(node, newUsage: model.adding(workload.resources, to: node)) else { continue }
+                best = (key, node)
             }
             if let best { return [best.node] }
         }
@@ -201,7 +207,11 @@ struct WorkloadPlacer {
     private func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: Spread, domains: ([Int]) -> Set<String>) -> [Int]? {
         for respectReservations in [true, false] {
             var groups: [String: [Int]] = [:]
-            for node in members where model.nodes[node].health == .healthy && freeWhole(node, respectReservations: respectReservations) && model.nodes[node].gpuCount > 0 {
+            let gpuIndex = model.resourceIndex["gpus"]
+            // Cheap array reads first: in a busy site most nodes are taken.
+            for node in members where model.replicaCount[node] == 0 && !model.wholeNode[node]
+                && (gpuIndex.map { model.capacityDense[node][$0] > 0 } ?? false)
+                && model.nodes[node].health == .healthy && freeWhole(node, respectReservations: respectReservations) {
                 let group = workload.colocate.map { model.nodes[node].labels[$0] ?? "" } ?? ""
                 if workload.colocate != nil && group.isEmpty { continue }
                 groups[group, default: []].append(node)
