@@ -6,18 +6,7 @@ import Testing
 /// `file:line:column` errors as manifests.
 @Suite struct InventoryParserTests {
 
-    struct Case: Sendable, CustomTestStringConvertible {
-        var name: String
-        var text: String
-        var expected: [String]
-        var testDescription: String { name }
-
-        init(_ name: String, _ text: String, _ expected: [String]) {
-            self.name = name
-            self.text = text
-            self.expected = expected
-        }
-    }
+    typealias Case = DiagnosticCase
 
     static func parse(_ text: String) -> (nodes: [ObservedNode], diagnostics: [Diagnostic]) {
         InventoryParser().parse(SourceFile(path: "inventory.yaml", text: text), site: "east-1")

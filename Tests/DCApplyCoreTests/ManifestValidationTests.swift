@@ -9,19 +9,7 @@ import Testing
 
     // MARK: - Helpers
 
-    /// One input case of a table-driven test, with the exact diagnostics it must produce.
-    struct Case: Sendable, CustomTestStringConvertible {
-        var name: String
-        var text: String
-        var expected: [String]
-        var testDescription: String { name }
-
-        init(_ name: String, _ text: String, _ expected: [String]) {
-            self.name = name
-            self.text = text
-            self.expected = expected
-        }
-    }
+    typealias Case = DiagnosticCase
 
     static func parse(_ text: String, path: String = "test.yaml") -> (state: DesiredState, locations: ManifestParser.Locations, diagnostics: [Diagnostic]) {
         ManifestParser().parse([SourceFile(path: path, text: text)])
