@@ -104,6 +104,9 @@ struct CLITests {
         #expect(failover.stdout.contains("- unassign Node/\(member)  (node failed)"))
         #expect(failover.stdout.contains("(replaces \(member) (failed))"))
         #expect(failover.stdout.contains("(\(member) failed)"), "the move says why")
+        #expect(failover.stdout.contains("Moves: 1 replica moved; at least 1 had to move (failed, gone or no longer eligible)."))
+        let moves = try scratch.json(try scratch.run(["plan", scratch.manifests, "--output", "json"] + scratch.state))["moves"] as? [String: Int]
+        #expect(moves == ["count": 1, "required": 1])
 
         let history = try scratch.run(["state", "history"] + scratch.state)
         #expect(history.stdout.contains("Plan: 4 to assign, 2 to attach, 4 to place."))

@@ -91,6 +91,14 @@ public struct Plan: Sendable {
     public var nodeCount: Int
     /// How each spread target ends up across its failure domains, for people.
     public var redundancy: [ResourceAddress: String] = [:]
+    /// Replicas the plan moves, and how many of them had to (their node failed, is gone, or no
+    /// longer qualifies for the pool): a lower bound any plan would share.
+    public var moves = Moves(count: 0, required: 0)
+
+    public struct Moves: Hashable, Sendable {
+        public var count: Int
+        public var required: Int
+    }
 
     public var isEmpty: Bool { changes.isEmpty }
     public var hasErrors: Bool { problems.contains { $0.severity == .error } }

@@ -72,6 +72,13 @@ public struct PlanDocument: Codable, Sendable {
     var problems: [ProblemEntry]
     var manifestDigest: String
     var stateSerial: Int
+    var moves: Moves
+
+    /// Replicas moved, and how many had to move.
+    public struct Moves: Codable, Sendable {
+        var count: Int
+        var required: Int
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -84,6 +91,7 @@ public struct PlanDocument: Codable, Sendable {
         try container.encode(problems, forKey: .problems)
         try container.encode(manifestDigest, forKey: .manifestDigest)
         try container.encode(stateSerial, forKey: .stateSerial)
+        try container.encode(moves, forKey: .moves)
     }
 
     static func roundW(_ watts: Double) -> Double { (watts * 10).rounded() / 10 }
@@ -114,6 +122,7 @@ public struct PlanDocument: Codable, Sendable {
         problems = plan.problems.map { ProblemEntry(severity: $0.severity.rawValue, resource: $0.resource.description, message: $0.message) }
         manifestDigest = plan.manifestDigest
         stateSerial = plan.stateSerial
+        moves = Moves(count: plan.moves.count, required: plan.moves.required)
     }
 
     /// Stable, pretty JSON: keys sorted, so the same plan is the same bytes.

@@ -116,7 +116,30 @@ public struct Planner {
                         problems: placement.problems, manifestDigest: desired.digest, stateSerial: stateSerial,
                         nodeCount: observed.nodes.count)
         plan.redundancy = redundancy(desired: desired, observed: observed, target: target)
+        plan.moves = moves(changes, desired: desired, observed: observed, current: current)
         return plan
+    }
+
+    /// Moves of existing replicas (a move, or an evict of a replica that stays wanted and is
+    /// placed again), and how many were forced: a node that failed, is gone, or left its pool
+    /// because it no longer qualifies.
+    private func moves(_ changes: [Change], desired: DesiredState, observed: ObservedState, current: TargetState) -> Plan.Moves {
+        var count = 0, required = 0
+        for change in changes where change.action == .move {
+            count += 1
+            let forced = (change.fromNodes ?? []).contains { name in
+                guard let node = observed.nodes[name] else { return true }
+                if node.health == .failed { return true }
+                guard let workload = desired.workloads[change.subject.name], let pool = desired.pools[workload.pool] else { return true }
+                if node.site != pool.site { return true }
+                if let model = pool.gpuModel, node.gpu?.model != model { return true }
+                if let minimum = pool.minGpuMemoryGiB, (node.gpu?.memoryGiB ?? 0) < minimum { return true }
+                if let selector = pool.nodeSelector, !selector.matches(node.labels) { return true }
+                return false
+            }
+            if forced { required += 1 }
+        }
+        return Plan.Moves(count: count, required: required)
     }
 
     /// "4 members over 2 racks, at most 2 per rack (RedundancyPolicy/rack-spread allows 2)".

@@ -65,6 +65,9 @@ enum PlanTextView {
             lines.append("")
         }
         lines.append(energyLine(plan))
+        if plan.moves.count > 0 {
+            lines.append("Moves: \(plan.moves.count) replica\(plan.moves.count == 1 ? "" : "s") moved; at least \(plan.moves.required) had to move (failed, gone or no longer eligible).")
+        }
         lines.append(Style.bold(plan.summary, enabled: color))
         return lines.joined(separator: "\n")
     }
