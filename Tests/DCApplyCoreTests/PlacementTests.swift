@@ -23,7 +23,7 @@ struct PlacementTests {
         #expect(result.target.workloads["w"]?.unplaced == 1)
         for node in site.observed.nodes.keys { #expect(result.gpusUsed(on: node, site: site) <= 8) }
         let problem = result.problems.first { $0.resource == ResourceAddress(.workload, "w") }
-        #expect(problem?.message == "1 of 5 replicas cannot be placed: of 2 nodes in HardwarePool/p, 2 lack free gpus (each replica needs 3)")
+        #expect(problem?.message == "1 of 5 replicas cannot be placed: of 2 nodes in HardwarePool/p, 2 lack free gpus (each replica needs 3); to fix: add about 1 node like g-r01-n01 to HardwarePool/p, or lower the replicas")
     }
 
     @Test func failedNodesHoldNothingAndDegradedNodesTakeNothingNew() {
@@ -84,7 +84,7 @@ struct PlacementTests {
         let site = TestSite(manifests: manifests, inventory: TestSite.gpuInventory(racks: 2, perRack: 3))
         let result = site.solve()
         #expect(result.members(of: "p").count == 2)
-        #expect(result.problems.map(\.message) == ["needs 3 nodes, has 2 healthy nodes with 16 GPUs: 6 healthy nodes match its site, selector and GPU model; at most 1 per rack over 2 racks allows 2"])
+        #expect(result.problems.map(\.message) == ["needs 3 nodes, has 2 healthy nodes with 16 GPUs: 6 healthy nodes match its site, selector and GPU model; at most 1 per rack over 2 racks allows 2; to fix: raise maxPerDomain to 2, or add eligible nodes in 1 more rack"])
     }
 
     @Test func replicasRespectMaxPerDomainAndReachMinDomains() {
@@ -315,6 +315,6 @@ struct PlacementTests {
             let again = site.plan()
             #expect(again.json == reference.json)
         }
-        #expect(reference.problems.map(\.message) == ["5 of 9 replicas cannot be placed: of 4 nodes in HardwarePool/p, 4 lack free gpus (each replica needs 8)"])
+        #expect(reference.problems.map(\.message) == ["5 of 9 replicas cannot be placed: of 4 nodes in HardwarePool/p, 4 lack free gpus (each replica needs 8); to fix: add about 5 nodes like g-r01-n01 to HardwarePool/p, or lower the replicas"])
     }
 }

@@ -199,10 +199,16 @@ public struct GreedyPlacementSolver: PlacementSolver {
             var reason = "\(eligible.count) healthy node\(eligible.count == 1 ? "" : "s") match\(eligible.count == 1 ? "es" : "") its site, selector and GPU model"
             let takenElsewhere = eligible.filter { model.pool[$0] != nil && model.pool[$0] != name }.count
             if takenElsewhere > 0 { reason += ", \(takenElsewhere) of them in other pools" }
+            var fix = "add eligible healthy nodes or lower the size"
             if let key, let max = policy?.maxPerDomain {
                 let domains = Set(eligible.map { model.domain($0, key: key) }).count
                 reason += "; at most \(max) per \(key) over \(domains) \(key)\(domains == 1 ? "" : "s") allows \(max * domains)"
+                let wantedNodes = members.count + (Self.missingNodes(pool, members: healthyCount(members, model), spares: spares, model: model) ?? 1)
+                if max * domains < wantedNodes, domains > 0 {
+                    fix = "raise maxPerDomain to \((wantedNodes + domains - 1) / domains), or add eligible nodes in \((wantedNodes + max - 1) / max - domains) more \(key)\((wantedNodes + max - 1) / max - domains == 1 ? "" : "s")"
+                }
             }
+            reason += "; to fix: \(fix)"
             let healthy = counted(members)
             problems.append(Problem(.error, address, "needs \(wanted), has \(healthy.count) healthy node\(healthy.count == 1 ? "" : "s") with \(gpus(healthy)) GPUs: \(reason)"))
         }
@@ -216,6 +222,23 @@ public struct GreedyPlacementSolver: PlacementSolver {
             }
         }
         return problems
+    }
+
+    private func healthyCount(_ members: [Int], _ model: PlacementModel) -> Int {
+        members.filter { model.nodes[$0].health == .healthy }.count
+    }
+
+    /// Nodes still missing for a sized pool, assuming nodes like its largest eligible one.
+    static func missingNodes(_ pool: HardwarePool, members healthy: Int, spares: Int, model: PlacementModel) -> Int? {
+        switch pool.size {
+        case .nodes(let count)?: return max(0, count + spares - healthy)
+        case .gpus(let wanted)?:
+            let perNode = model.nodes.indices.filter { model.eligible($0, for: pool) }.map { model.nodes[$0].gpuCount }.max() ?? 0
+            guard perNode > 0 else { return nil }
+            let have = model.members(of: pool.metadata.name).filter { model.nodes[$0].health == .healthy }.reduce(0) { $0 + model.nodes[$1].gpuCount }
+            return max(0, (wanted - have + perNode - 1) / perNode) + max(0, spares)
+        case nil: return nil
+        }
     }
 
     /// How many nodes of each GPU count reach at least `need` GPUs with the least excess, then

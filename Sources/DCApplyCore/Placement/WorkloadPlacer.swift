@@ -276,6 +276,20 @@ struct WorkloadPlacer {
         }
         if powerBlocked > 0 { parts.append("\(powerBlocked) would push a rack over its power cap") }
         if parts.isEmpty { parts.append("no node has room") }
-        return "of \(members.count) nodes in \(pool), " + parts.joined(separator: "; ")
+        // What would fix it: nodes like the pool's largest, each taking this many replicas.
+        var fix = ""
+        if let largest = healthy.max(by: { model.nodes[$0].capacity.values.reduce(0, +) < model.nodes[$1].capacity.values.reduce(0, +) }) {
+            let perNode = workload.resources.filter { $0.value > 0 }
+                .map { Int(((model.nodes[largest].capacity[$0.key] ?? 0) / $0.value).rounded(.down)) }.min() ?? 0
+            if perNode > 0 {
+                let unplaced = workload.replicas - (states[workload.metadata.name]?.replicas.count ?? 0)
+                let nodes = (unplaced + perNode - 1) / perNode
+                fix = "; to fix: add about \(nodes) node\(nodes == 1 ? "" : "s") like \(model.nodes[largest].name) to \(pool)"
+                if spreadBlocked > 0, let key = spread.key { fix += " in other \(key)s, or raise maxPerDomain" }
+                if powerBlocked > 0 { fix += ", or raise the rack power cap" }
+                fix += ", or lower the replicas"
+            }
+        }
+        return "of \(members.count) nodes in \(pool), " + parts.joined(separator: "; ") + fix
     }
 }
