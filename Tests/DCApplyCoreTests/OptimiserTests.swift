@@ -103,4 +103,21 @@ struct OptimiserTests {
         #expect(GreedyPlacementSolver.leastExcessCounts(need: 7, available: [8, 4, 4]) == [8: 1])
         #expect(GreedyPlacementSolver.leastExcessCounts(need: 30, available: [8, 8]) == nil)
     }
+
+    /// Regression (found by Benchmarks/run.py scale): re-packing could turn a node on without
+    /// counting its idle draw against the rack cap.
+    @Test func reopeningANodeCountsItsIdleDrawAgainstTheRackCap() {
+        // One rack of 4 nodes, 1 kW idle, 10 kW full (8 GPUs). Cap 12 kW: one busy node and
+        // one idle node at most... a second node on at 1 GPU (2.125 kW) would exceed it.
+        let site = TestSite(manifests: TestSite.manifests(
+            "apiVersion: dcapply/v1\nkind: HardwarePool\nmetadata: {name: p}\nspec: {site: s1}\n---\n"
+            + "apiVersion: dcapply/v1\nkind: Workload\nmetadata: {name: big}\nspec: {pool: p, replicas: 1, resources: {gpus: 8}}\n---\n"
+            + "apiVersion: dcapply/v1\nkind: Workload\nmetadata: {name: small}\nspec: {pool: p, replicas: 3, resources: {gpus: 1}}",
+            energy: "rackPowerCapKW: 12, powerOffIdle: true, keepWarm: 0"),
+            inventory: TestSite.gpuInventory(racks: 1, perRack: 4))
+        let result = site.solve()
+        let draws = PowerModel.draws(of: result.target, desired: site.desired, observed: site.observed)
+        #expect(draws.values.reduce(0, +) <= 12_000 + 1e-6)
+        #expect(result.replicas(of: "big").count == 1)
+    }
 }

@@ -170,7 +170,9 @@ struct PackingImprover {
     private func powerAllows(adding demand: [Double], to bin: Int) -> Bool {
         let b = bins[bin]
         guard rackCap[b.rack].isFinite else { return true }
-        return rackDraw[b.rack] + drawW(bin, adding: demand) - drawW(bin, used: b.used) <= rackCap[b.rack] + 1e-6
+        // A node that is off draws nothing now: turning it on adds its whole draw, idle included.
+        let now = b.open ? drawW(bin, used: b.used) : 0
+        return rackDraw[b.rack] + drawW(bin, adding: demand) - now <= rackCap[b.rack] + 1e-6
     }
 
     // MARK: Moves
@@ -306,7 +308,8 @@ struct PackingImprover {
         if rackCap[b.rack].isFinite {
             var removed = [Double](repeating: 0, count: keys.count)
             for other in ejected { for k in keys.indices { removed[k] += items[other].demand[k] } }
-            if rackDraw[b.rack] + drawW(bin, adding: demand, removing: removed) - drawW(bin, used: b.used) > rackCap[b.rack] + 1e-6 { return nil }
+            let now = b.open ? drawW(bin, used: b.used) : 0
+            if rackDraw[b.rack] + drawW(bin, adding: demand, removing: removed) - now > rackCap[b.rack] + 1e-6 { return nil }
         }
         return ejected
     }
