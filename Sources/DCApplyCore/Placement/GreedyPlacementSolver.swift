@@ -21,17 +21,74 @@ public struct GreedyPlacementSolver: PlacementSolver {
     public static func defaultSolveTime(nodes: Int) -> Double { min(3.5, 0.5 + Double(nodes) / 150) }
 
     public func solve(_ input: PlacementInput) -> PlacementResult {
-        var model = PlacementModel(desired: input.desired, observed: input.observed)
+        solveOnce(input)
+    }
+
+    private func solveOnce(_ input: PlacementInput) -> PlacementResult {
+        var base = PlacementModel(desired: input.desired, observed: input.observed)
         var problems: [Problem] = []
-        problems += placePools(&model, current: input.current)
-        let tiers = placeStorage(&model, current: input.current, problems: &problems)
-        var placer = WorkloadPlacer(model: model, current: input.current)
-        let workloads = placer.run(problems: &problems)
+        problems += placePools(&base, current: input.current)
+        let tiers = placeStorage(&base, current: input.current, problems: &problems)
+
+        // Two ways to place workloads: by priority, displacing lower-priority replicas when
+        // nothing else fits; or keeping every valid replica first. The first wins only if it
+        // places strictly more at a higher priority: fewest moves comes right after.
+        var preempting = WorkloadPlacer(model: base, current: input.current)
+        var workloadProblems: [Problem] = []
+        var chosen = preempting.run(problems: &workloadProblems)
+        if !input.current.workloads.isEmpty {
+            var stable = WorkloadPlacer(model: base, current: input.current, keepEverythingFirst: true)
+            var stableProblems: [Problem] = []
+            let kept = stable.run(problems: &stableProblems)
+            if !Self.placesMore(chosen.placedByPriority, than: kept.placedByPriority) {
+                chosen = kept
+                workloadProblems = stableProblems
+            }
+        }
+
         let seconds = solveTime ?? Self.defaultSolveTime(nodes: input.observed.nodes.count)
-        var improver = PackingImprover(model: workloads.model, states: workloads.states, current: input.current,
+        var improver = PackingImprover(model: chosen.model, states: chosen.states, current: input.current,
                                        workBudget: Int(seconds * Double(Self.workPerSecond)))
-        let improved = improver.run()
-        model = improved.model
+        var improved = improver.run()
+        // The improver may have freed room: place what is still missing, keeping the rest.
+        if improved.states.values.contains(where: { $0.unplaced > 0 }) {
+            var retry = WorkloadPlacer(model: base, current: TargetState(workloads: improved.states), keepEverythingFirst: true)
+            var retryProblems: [Problem] = []
+            let again = retry.run(problems: &retryProblems)
+            if Self.placesMore(again.placedByPriority, than: chosen.placedByPriority) {
+                improved = (again.model, again.states)
+                workloadProblems = retryProblems
+            }
+        }
+        // Applying this plan and planning again must change nothing. A plan made from this
+        // target would place by priority, displacing lower-priority replicas where nothing
+        // else fits; do that here until it places nothing more, so the next plan has nothing
+        // left to find.
+        var rounds = 0
+        while rounds < 50, improved.states.values.contains(where: { $0.unplaced > 0 }) {
+            rounds += 1
+            // Exactly what the next plan sees: this target applied, power states reached.
+            var settled = improved.model
+            _ = settlePower(&settled)
+            var current = TargetState(workloads: improved.states, storageTiers: tiers)
+            var observed = input.observed
+            for (position, node) in settled.nodes.enumerated() {
+                current.nodes[node.name] = .init(pool: settled.pool[position], powerState: settled.on[position] ? .on : .off)
+                observed.nodes[node.name]?.powerState = settled.on[position] ? .on : .off
+            }
+            var nextBase = PlacementModel(desired: input.desired, observed: observed)
+            _ = placePools(&nextBase, current: current)
+            var ignored: [Problem] = []
+            _ = placeStorage(&nextBase, current: current, problems: &ignored)
+            var again = WorkloadPlacer(model: nextBase, current: current)
+            var againProblems: [Problem] = []
+            let next = again.run(problems: &againProblems)
+            guard Self.placesMore(next.placedByPriority, than: WorkloadPlacer.placedByPriority(improved.states, desired: input.desired)) else { break }
+            improved = (next.model, next.states)
+            workloadProblems = againProblems
+        }
+        var model = improved.model
+        problems += workloadProblems
         problems += settlePower(&model)
 
         var target = TargetState(grants: input.desired.useGrants)
@@ -42,6 +99,17 @@ public struct GreedyPlacementSolver: PlacementSolver {
         target.storageTiers = tiers
         let bound = EnergyBound(model: model, states: improved.states)
         return PlacementResult(target: target, problems: problems, lowerBoundW: bound.watts, lowerBoundNodes: bound.nodes)
+    }
+
+    /// Whether `a` places more than `b` at the highest priority where they differ.
+    static func placesMore(_ a: [(priority: Int, placed: Int)], than b: [(priority: Int, placed: Int)]) -> Bool {
+        let priorities = Set(a.map(\.priority)).union(b.map(\.priority)).sorted(by: >)
+        for priority in priorities {
+            let countA = a.first { $0.priority == priority }?.placed ?? 0
+            let countB = b.first { $0.priority == priority }?.placed ?? 0
+            if countA != countB { return countA > countB }
+        }
+        return false
     }
 
     // MARK: Pools

@@ -8,10 +8,23 @@ struct WorkloadPlacer {
     let current: TargetState
     private(set) var states: [String: TargetState.WorkloadState] = [:]
     private var reserved: [Int: ResourceMap] = [:]
+    /// Keep every existing replica of every workload before placing anything new.
+    let keepEverythingFirst: Bool
+    private var contexts: [String: Context] = [:]
 
-    init(model: PlacementModel, current: TargetState) {
+    init(model: PlacementModel, current: TargetState, keepEverythingFirst: Bool = false) {
         self.model = model
         self.current = current
+        self.keepEverythingFirst = keepEverythingFirst
+    }
+
+    /// What placing one workload needs between keeping and filling.
+    private struct Context {
+        var spread: Spread
+        let members: [Int]
+        let gpusPerNode: Int
+        let gangSize: Int
+        var placed: [ReplicaPlacement] = []
     }
 
     /// Highest priority first; within a priority, larger replicas first (they pack worse).
@@ -34,6 +47,13 @@ struct WorkloadPlacer {
 
     mutating func run(problems: inout [Problem]) -> WorkloadPlacer {
         let workloads = order()
+        if keepEverythingFirst {
+            // Stable: every existing replica that still satisfies the constraints stays, for
+            // every workload, before anything new is placed. Nothing is displaced.
+            for workload in workloads { keep(workload) }
+            for workload in workloads { problems += fill(workload) }
+            return self
+        }
         for workload in workloads {
             for replica in current.workloads[workload.metadata.name]?.replicas ?? [] where replica.index < workload.replicas {
                 for (node, amount) in demand(of: replica, workload) where model.nodes[node].health != .failed {
@@ -42,9 +62,20 @@ struct WorkloadPlacer {
             }
         }
         for workload in workloads {
-            problems += place(workload)
+            keep(workload)
+            problems += fill(workload)
         }
         return self
+    }
+
+    /// Replicas placed per priority, highest first: how candidates are compared (more placed
+    /// at a higher priority wins).
+    var placedByPriority: [(priority: Int, placed: Int)] { Self.placedByPriority(states, desired: model.desired) }
+
+    static func placedByPriority(_ states: [String: TargetState.WorkloadState], desired: DesiredState) -> [(priority: Int, placed: Int)] {
+        var counts: [Int: Int] = [:]
+        for (name, state) in states { counts[desired.workloads[name]?.priority ?? 0, default: 0] += state.replicas.count }
+        return counts.sorted { $0.key > $1.key }.map { ($0.key, $0.value) }
     }
 
     // MARK: One workload
@@ -60,9 +91,8 @@ struct WorkloadPlacer {
         var used: Int { count.values.filter { $0 > 0 }.count }
     }
 
-    private mutating func place(_ workload: Workload) -> [Problem] {
+    private mutating func keep(_ workload: Workload) {
         let name = workload.metadata.name
-        let address = ResourceAddress(.workload, name)
         for replica in current.workloads[name]?.replicas ?? [] where replica.index < workload.replicas {
             for (node, amount) in demand(of: replica, workload) where reserved[node] != nil {
                 reserved[node]?.merge(amount.mapValues { -$0 }, uniquingKeysWith: +)
@@ -96,6 +126,21 @@ struct WorkloadPlacer {
             }
             spread.add(domains(nodes))
             placed.append(replica)
+        }
+        contexts[name] = Context(spread: spread, members: members, gpusPerNode: gpusPerNode, gangSize: gangSize, placed: placed)
+    }
+
+    private mutating func fill(_ workload: Workload) -> [Problem] {
+        let name = workload.metadata.name
+        let address = ResourceAddress(.workload, name)
+        guard let context = contexts[name] else { return [] }
+        var spread = context.spread
+        var placed = context.placed
+        let members = context.members, gpusPerNode = context.gpusPerNode, gangSize = context.gangSize
+        let policy = model.desired.policy(workload.redundancy)
+        func domains(_ nodes: [Int]) -> Set<String> {
+            guard let key = spread.key else { return [] }
+            return Set(nodes.map { model.domain($0, key: key) })
         }
         // Place what is missing.
         let keptIndexes = Set(placed.map(\.index))
