@@ -939,6 +939,8 @@ def bench_stability(args):
         applied = parse_json(s["stdout"]) or {}
         before = placement_of(applied)
         rec["appliedReplicas"] = len(before)
+        rec["appliedUnplaced"] = sum(int((t or {}).get("unplaced") or 0)
+                                     for t in (applied.get("workloads") or {}).values())
         # 0. Plan again on the result: the contract says the plan is empty.
         r0, p0 = run_plan(args, d, state)
         rec["replan"] = {"seconds": r0["seconds"], "timedOut": r0["timedOut"],
@@ -946,7 +948,8 @@ def bench_stability(args):
         drift = set()
         if p0:
             m0, rm0, ad0 = diff_placements(before, placement_of(p0.get("target")))
-            rec["replan"].update(moved=len(m0), evicted=len(rm0), placed=len(ad0))
+            rec["replan"].update(moved=len(m0), evicted=len(rm0), placed=len(ad0),
+                                 planReportedMoves=p0.get("moves"))
             drift = m0 | rm0
         # (a) 5% of the workloads change their replica count.
         rng = random.Random("dcapply-bench-demand/%d/%d" % (args.seed, n))
@@ -964,6 +967,7 @@ def bench_stability(args):
             moved, removed, added = diff_placements(before, after)
             # Replicas that must go: the indexes above the new count (evicts, not moves).
             must_remove = {k for k in before if k[1] >= counts.get(k[0], 0)}
+            a["planReportedMoves"] = pa.get("moves")  # {count, required} in newer builds
             a.update(moves=len(moved), evicted=len(removed), placed=len(added),
                      movesAlsoWithoutChange=len(moved & drift),
                      extraEvictions=len(removed - must_remove),
@@ -998,6 +1002,7 @@ def bench_stability(args):
             if pb:
                 after = placement_of(pb.get("target"))
                 moved, removed, added = diff_placements(before, after)
+                b["planReportedMoves"] = pb.get("moves")  # {count, required} in newer builds
                 b.update(moves=len(moved), forcedMoved=len(moved & forced),
                          extraMoves=len(moved - forced),
                          extraMovesAlsoWithoutChange=len((moved - forced) & drift), forcedUnplaced=len(forced - set(after)),
@@ -1020,8 +1025,8 @@ def bench_stability(args):
     print()
     ok_rows = [r for r in results if "demand" in r]
     table(["nodes", "apply s", "replan changes", "replan moves", "demand: wl changed", "+reps",
-           "-reps", "moves", "min", "of which drift", "extra evicts", "plan s", "ffd re-solve moves",
-           "greedy moves", "feasible"],
+           "-reps", "moves", "min", "of which drift", "extra evicts", "unplaced before>after",
+           "plan s", "ffd re-solve moves", "greedy moves", "feasible"],
           [[r["nodes"], fmt(r["apply"]["seconds"], "%.1f"), fmt(r["replan"]["changes"], "%d"),
             fmt(r["replan"].get("moved"), "%d"),
             r["demand"]["workloadsChanged"], r["demand"]["replicasAdded"],
@@ -1029,6 +1034,7 @@ def bench_stability(args):
             fmt(r["demand"].get("moves"), "%d", "TIMEOUT" if r["demand"]["timedOut"] else "-"),
             r["demand"]["minimumMoves"], fmt(r["demand"].get("movesAlsoWithoutChange"), "%d"),
             fmt(r["demand"].get("extraEvictions"), "%d"),
+            "%s>%s" % (r.get("appliedUnplaced", "-"), fmt(r["demand"].get("unplaced"), "%d")),
             fmt(r["demand"]["seconds"], "%.1f"), r["demand"]["ffd"]["moves"],
             r["demand"]["greedy"]["moves"], fmt(r["demand"].get("feasible"))]
            for r in ok_rows])
@@ -1054,12 +1060,26 @@ def bench_stability(args):
                 print("   ! %d nodes, %s: the plan's changes say %d moves (%d move + %d evict/place), "
                       "the targets differ on %d replicas" % (r["nodes"], part, pc["moves"], pc["move"],
                                                             pc["evictPlacePairs"], r[part].get("moves")))
+            rm = r[part].get("planReportedMoves")
+            if isinstance(rm, dict) and (rm.get("count") != r[part].get("moves") or
+                                         rm.get("required") != r[part].get("minimumMoves")):
+                print("   ! %d nodes, %s: the plan reports moves %s, required %s; the harness "
+                      "counts %s moves, minimum %s" % (r["nodes"], part, rm.get("count"),
+                                                        rm.get("required"), r[part].get("moves"),
+                                                        r[part].get("minimumMoves")))
             for s in r[part].get("violationSamples") or []:
                 print("   ! %d nodes, %s: %s" % (r["nodes"], part, s))
         if r["replan"].get("changes"):
             print("   ! %d nodes: planning again right after apply gives %d changes (want 0), "
                   "%s of them moves; 'of which drift' counts the moves a plan with no change "
                   "makes too" % (r["nodes"], r["replan"]["changes"], r["replan"].get("moved")))
+    for r in ok_rows:
+        a = r["demand"]
+        if a.get("moves") and a.get("unplaced") is not None and a["unplaced"] < r.get("appliedUnplaced", 0):
+            print("   ! %d nodes, demand: %d replicas unplaced after the apply, %d after the demand "
+                  "change: some of the %d moves may make room for them (placing comes before "
+                  "fewest moves), though planning again without the change placed none"
+                  % (r["nodes"], r["appliedUnplaced"], a["unplaced"], a["moves"]))
     within = [r for r in ok_rows if r["demand"].get("withinTarget") and r["rackFailure"].get("withinTarget")]
     worst = max((r["rackFailure"].get("ratio") or 0 for r in ok_rows), default=None)
     print("stability: %d/%d sizes within moves <= %.2f x minimum (demand change: %s moves, min 0; "

@@ -31,7 +31,11 @@ struct DCApply: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         } catch {
             if exitCode(for: error).rawValue == 64 {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))

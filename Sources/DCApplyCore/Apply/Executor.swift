@@ -12,7 +12,7 @@ public struct Executor {
         self.logger = logger
     }
 
-    public func apply(_ plan: Plan, desired: DesiredState, observed: ObservedState, provider: (Site) throws -> any HardwareProvider) throws -> StoredState {
+    public func apply(_ plan: Plan, desired: DesiredState, observed: ObservedState, provider: (Site) throws -> any HardwareProvider) async throws -> StoredState {
         let started = Date()
         var powerStates: [String: PowerState] = [:]
         for change in plan.changes where change.action == .powerOn || change.action == .powerOff {
@@ -20,7 +20,7 @@ public struct Executor {
             guard let node = observed.nodes[name], let site = desired.sites[node.site] else { continue }
             let state: PowerState = change.action == .powerOn ? .on : .off
             logger.info("power change", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.power": "\(state.rawValue)"])
-            try provider(site).setPower(state, node: name, site: site)
+            try await provider(site).setPower(state, node: name, site: site)
             powerStates[name] = state
         }
         let record = ApplyRecord(

@@ -4,8 +4,8 @@
 /// state, and diagnostics for input it could not read (then the caller stops). `setPower`
 /// is idempotent: asking for the state a node is already in succeeds and changes nothing.
 public protocol HardwareProvider: Sendable {
-    func observe(site: Site) throws -> (nodes: [ObservedNode], diagnostics: [Diagnostic])
-    func setPower(_ state: PowerState, node: String, site: Site) throws
+    func observe(site: Site) async throws -> (nodes: [ObservedNode], diagnostics: [Diagnostic])
+    func setPower(_ state: PowerState, node: String, site: Site) async throws
 }
 
 /// Changes to the observed hardware that dcapply itself keeps for the local provider:

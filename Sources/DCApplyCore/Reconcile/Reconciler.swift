@@ -8,23 +8,31 @@ public struct LoadedSite: Sendable {
     public var diagnostics: [Diagnostic]
 }
 
+/// Makes the provider for a site whose provider kind lives outside the core (Redfish, exec);
+/// returns nil for a kind it does not handle. The executable passes one to the reconciler.
+public typealias ProviderFactory = @Sendable (_ site: Site, _ store: any StateStore, _ logger: Logger) throws -> (any HardwareProvider)?
+
 /// The one place that composes the pipeline: manifests → observe → placement → plan → apply.
 /// The CLI (and later the daemon) call it.
-public struct Reconciler {
+public struct Reconciler: Sendable {
     public let store: any StateStore
     public let solver: any PlacementSolver
     public let logger: Logger
     public let limits: InputLimits
+    public let providers: ProviderFactory?
 
-    public init(store: any StateStore, solver: any PlacementSolver = GreedyPlacementSolver(), logger: Logger, limits: InputLimits = .standard) {
+    public init(store: any StateStore, solver: any PlacementSolver = GreedyPlacementSolver(), logger: Logger, limits: InputLimits = .standard,
+                providers: ProviderFactory? = nil) {
         self.store = store
         self.solver = solver
         self.logger = logger
         self.limits = limits
+        self.providers = providers
     }
 
-    /// The provider a site names.
+    /// The provider a site names: the factory's, else the built-in local provider.
     public func provider(for site: Site) throws -> any HardwareProvider {
+        if let made = try providers?(site, store, logger) { return made }
         switch site.provider {
         case .local: return LocalProvider(store: store, limits: limits)
         case .redfish: throw DCApplyError(.provider, "Site \(site.metadata.name): the redfish provider is not available in this build yet; use provider.local")
@@ -34,18 +42,25 @@ public struct Reconciler {
 
     /// Reads and checks the manifests and observes every site. Diagnostics with errors mean
     /// nothing further should happen.
-    public func load(_ paths: [String]) throws -> LoadedSite {
+    public func load(_ paths: [String]) async throws -> LoadedSite {
         let (sources, fileDiagnostics) = ManifestFiles.read(paths, limits: limits)
-        var (desired, locations, diagnostics) = ManifestParser(limits: limits).parse(sources)
-        diagnostics = fileDiagnostics + diagnostics
+        var extra = fileDiagnostics
         if sources.isEmpty && fileDiagnostics.isEmpty {
-            diagnostics.append(.error("no manifests found in \(paths.joined(separator: ", "))"))
+            extra.append(.error("no manifests found in \(paths.joined(separator: ", "))"))
         }
+        return try await load(sources: sources, diagnostics: extra)
+    }
+
+    /// Parses and checks manifests already read (from files, or from git objects) and observes
+    /// every site; `diagnostics` are earlier ones (from reading) to report with the rest.
+    public func load(sources: [SourceFile], diagnostics earlier: [Diagnostic] = []) async throws -> LoadedSite {
+        var (desired, locations, diagnostics) = ManifestParser(limits: limits).parse(sources)
+        diagnostics = earlier + diagnostics
         var observed = ObservedState()
         if !diagnostics.hasErrors {
             for site in desired.sites.values.sorted(by: { $0.metadata.name < $1.metadata.name }) {
                 logger.debug("observing site", metadata: ["dcapply.site": "\(site.metadata.name)", "dcapply.provider": "\(site.provider.name)"])
-                let (nodes, siteDiagnostics) = try provider(for: site).observe(site: site)
+                let (nodes, siteDiagnostics) = try await provider(for: site).observe(site: site)
                 diagnostics += siteDiagnostics
                 for node in nodes {
                     if let other = observed.nodes[node.name], other.site != node.site {
@@ -88,7 +103,7 @@ public struct Reconciler {
                             promises: PromiseVerdict.evaluate(plan, desired: failed.desired, observed: failed.observed))
     }
 
-    public func apply(_ plan: Plan, site: LoadedSite) throws -> StoredState {
-        try Executor(store: store, logger: logger).apply(plan, desired: site.desired, observed: site.observed, provider: provider(for:))
+    public func apply(_ plan: Plan, site: LoadedSite) async throws -> StoredState {
+        try await Executor(store: store, logger: logger).apply(plan, desired: site.desired, observed: site.observed, provider: provider(for:))
     }
 }

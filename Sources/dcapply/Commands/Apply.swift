@@ -2,7 +2,7 @@ import ArgumentParser
 import DCApplyCore
 import Foundation
 
-struct Apply: ParsableCommand {
+struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Plan and apply (the default: `dcapply PATH` is `dcapply apply PATH`).",
         discussion: """
@@ -18,10 +18,10 @@ struct Apply: ParsableCommand {
     @Flag(name: [.short, .long], help: "Apply without asking.")
     var yes = false
 
-    func run() throws {
-        try runReportingErrors(options) {
+    func run() async throws {
+        try await runReportingErrors(options) {
             let pipeline = try Pipeline(options: options, solver: solver)
-            let site = try pipeline.load(manifests.paths)
+            let site = try await pipeline.load(manifests.paths)
             let plan = try pipeline.plan(site)
             Output.print(pipeline.render(plan))
             guard !plan.isEmpty else {
@@ -40,7 +40,7 @@ struct Apply: ParsableCommand {
                     throw ExitCode(1)
                 }
             }
-            let stored = try pipeline.reconciler.apply(plan, site: site)
+            let stored = try await pipeline.reconciler.apply(plan, site: site)
             options.console.info("Applied \(plan.changes.count) change\(plan.changes.count == 1 ? "" : "s"); state serial \(stored.serial).")
             if plan.hasErrors { throw ExitCode(1) }
         }

@@ -1,12 +1,12 @@
 import ArgumentParser
 import DCApplyCore
 
-struct Inventory: ParsableCommand {
+struct Inventory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read the observed hardware, or rehearse failures on the local provider.",
         subcommands: [Show.self, Set.self])
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the observed nodes (text table, or JSON in the inventory's shape).")
 
@@ -14,17 +14,17 @@ struct Inventory: ParsableCommand {
         var paths: [String] = []
         @OptionGroup var options: CommonOptions
 
-        func run() throws {
-            try runReportingErrors(options) {
+        func run() async throws {
+            try await runReportingErrors(options) {
                 let pipeline = try Pipeline(options: options)
-                let site = try pipeline.load(paths.isEmpty ? ["."] : paths)
+                let site = try await pipeline.load(paths.isEmpty ? ["."] : paths)
                 let applied = try pipeline.reconciler.store.load().target
                 Output.print(options.output == .json ? InventoryView.json(site.observed) : InventoryView.text(site.observed, applied: applied))
             }
         }
     }
 
-    struct Set: ParsableCommand {
+    struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a node's observed state in the state store: health=healthy|degraded|failed, powerState=on|off.",
             discussion: """
@@ -44,8 +44,8 @@ struct Inventory: ParsableCommand {
             }
         }
 
-        func run() throws {
-            try runReportingErrors(options) {
+        func run() async throws {
+            try await runReportingErrors(options) {
                 var health: Health?? = nil
                 var power: PowerState?? = nil
                 let assignments = arguments.filter { $0.contains("=") }
@@ -67,7 +67,7 @@ struct Inventory: ParsableCommand {
                 }
                 let pipeline = try Pipeline(options: options)
                 if !paths.isEmpty {
-                    let site = try pipeline.load(paths)
+                    let site = try await pipeline.load(paths)
                     guard site.observed.nodes[node] != nil else {
                         let hint = Names.closest(to: node, in: Array(site.observed.nodes.keys)).map { "; did you mean \"\($0)\"?" } ?? ""
                         throw DCApplyError(.usage, "no node \"\(node)\" in the inventory\(hint)")

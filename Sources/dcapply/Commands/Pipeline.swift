@@ -13,9 +13,9 @@ struct Pipeline {
     }
 
     /// The loaded site, or exit 1 after printing every error.
-    func load(_ paths: [String]) throws -> LoadedSite {
+    func load(_ paths: [String]) async throws -> LoadedSite {
         options.console.progress("Reading manifests and observing the hardware…")
-        let site = try reconciler.load(paths)
+        let site = try await reconciler.load(paths)
         options.console.endProgress()
         options.console.diagnostics(site.diagnostics)
         if site.diagnostics.hasErrors {
@@ -41,9 +41,9 @@ struct Pipeline {
 }
 
 /// Maps thrown errors to messages and exit codes; only the executable does this.
-func runReportingErrors(_ options: CommonOptions, _ body: () throws -> Void) throws {
+func runReportingErrors(_ options: CommonOptions, _ body: () async throws -> Void) async throws {
     do {
-        try body()
+        try await body()
     } catch let exit as ExitCode {
         throw exit
     } catch let error as DCApplyError {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import DCApplyCore
 
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Observe, solve placement, print the plan; change nothing.",
@@ -17,10 +17,10 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Exit 2 when the plan has changes, 0 when it has none.")
     var detailedExitcode = false
 
-    func run() throws {
-        try runReportingErrors(options) {
+    func run() async throws {
+        try await runReportingErrors(options) {
             let pipeline = try Pipeline(options: options, solver: solver)
-            let site = try pipeline.load(manifests.paths)
+            let site = try await pipeline.load(manifests.paths)
             let plan = try pipeline.plan(site)
             Output.print(pipeline.render(plan))
             if plan.hasErrors { throw ExitCode(1) }

@@ -2,7 +2,7 @@ import ArgumentParser
 import DCApplyCore
 import Foundation
 
-struct Validate: ParsableCommand {
+struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check manifests and the local inventory; touch no state.",
         discussion: "Reports every error of the run together, each as file:line:column: error: field: message.")
@@ -10,11 +10,11 @@ struct Validate: ParsableCommand {
     @OptionGroup var manifests: ManifestPaths
     @OptionGroup var options: CommonOptions
 
-    func run() throws {
-        try runReportingErrors(options) {
+    func run() async throws {
+        try await runReportingErrors(options) {
             // An in-memory store: validation never creates or reads the state file.
             let reconciler = Reconciler(store: InMemoryStateStore(), logger: options.makeLogger())
-            let site = try reconciler.load(manifests.paths)
+            let site = try await reconciler.load(manifests.paths)
             options.console.diagnostics(site.diagnostics)
             if site.diagnostics.hasErrors {
                 if options.output == .json { Output.print(DiagnosticView.json(site.diagnostics)) }

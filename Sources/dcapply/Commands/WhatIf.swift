@@ -1,7 +1,7 @@
 import ArgumentParser
 import DCApplyCore
 
-struct WhatIf: ParsableCommand {
+struct WhatIf: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "what-if",
         abstract: "Plan as if a failure domain or a node were lost; say whether every redundancy promise still holds.",
@@ -45,11 +45,11 @@ struct WhatIf: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try runReportingErrors(options) {
+    func run() async throws {
+        try await runReportingErrors(options) {
             let scenarios = try fail.map(FailureScenario.init(parsing:))
             let pipeline = try Pipeline(options: options, solver: solver)
-            let site = try pipeline.load(manifests.paths)
+            let site = try await pipeline.load(manifests.paths)
             options.console.progress("Placing on \(site.observed.nodes.count) nodes without \(scenarios.map(\.description).joined(separator: ", "))…")
             let report = try pipeline.reconciler.whatIf(site, failing: scenarios)
             options.console.endProgress()
