@@ -28,3 +28,22 @@ public protocol LocalHardwareStore: Sendable {
     func overrides() throws -> [String: NodeOverride]
     func setOverride(node: String, health: Health??, powerState: PowerState??) throws
 }
+
+/// A provider call that failed. `transient` failures (timeouts, refused connections, HTTP 5xx,
+/// 429) may succeed when retried; `terminal` ones (bad credentials, 4xx, an unknown node) will
+/// not, and the apply does not retry them. The message never holds a credential.
+public struct ProviderError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: String, Sendable { case transient, terminal }
+
+    public var kind: Kind
+    public var node: String?
+    public var message: String
+
+    public init(_ kind: Kind, node: String? = nil, _ message: String) {
+        self.kind = kind
+        self.node = node
+        self.message = message
+    }
+
+    public var description: String { node.map { "\($0): \(message)" } ?? message }
+}
