@@ -6,20 +6,23 @@ import Foundation
 public struct LocalProvider: HardwareProvider {
     public let store: any LocalHardwareStore
     public let limits: InputLimits
+    /// Where the inventory file is read from: the disk, or the commit the manifests came from.
+    public let inventory: InventoryReader
 
-    public init(store: any LocalHardwareStore, limits: InputLimits = .standard) {
+    public init(store: any LocalHardwareStore, limits: InputLimits = .standard, inventory: InventoryReader = .disk) {
         self.store = store
         self.limits = limits
+        self.inventory = inventory
     }
 
     public func observe(site: Site) throws -> (nodes: [ObservedNode], diagnostics: [Diagnostic]) {
         guard case .local(let path, let declared, let declaredAt) = site.provider else {
             throw DCApplyError(.provider, "Site \(site.metadata.name) does not use the local provider")
         }
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard let read = inventory.read(path, limits) else {
             return ([], [.error("inventory file \(quoted(declared)) not found (looked for \(path))", at: declaredAt, field: "spec.provider.local.inventory")])
         }
-        switch SourceReader.read(URL(fileURLWithPath: path), displayPath: path, limits: limits) {
+        switch read {
         case .failure(let diagnostic):
             return ([], [diagnostic])
         case .success(let source):

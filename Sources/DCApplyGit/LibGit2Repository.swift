@@ -1,0 +1,276 @@
+import CLibGit2
+import Foundation
+
+/// A repository opened through libgit2: the real ``GitSource``.
+///
+/// libgit2 handles are not thread-safe, so every call holds one lock and no handle leaves this
+/// class. Reads go to objects (commits, trees, blobs), never to a work tree, so a bare
+/// repository works the same as a clone.
+public final class LibGit2Repository: GitSource, @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let lock = NSLock()
+    /// The folder of the repository (its `.git` folder, or the bare repository).
+    public let path: String
+
+    private static let initialized: Bool = {
+        git_libgit2_init()
+        return true
+    }()
+
+    private init(handle: OpaquePointer) {
+        self.handle = handle
+        path = git_repository_path(handle).map { String(cString: $0) } ?? ""
+    }
+
+    deinit { git_repository_free(handle) }
+
+    /// Opens the repository at `directory` or in one of its parents, as `git` does.
+    public static func open(_ directory: String) throws -> LibGit2Repository {
+        _ = initialized
+        var repository: OpaquePointer?
+        let code = git_repository_open_ext(&repository, directory, 0, nil)
+        if code == GIT_ENOTFOUND.rawValue {
+            throw GitError(.notFound, "\(directory) is not in a git repository (or any of its parents); pass --repo DIR")
+        }
+        try check(code, "open the git repository at \(directory)")
+        guard let repository else { throw GitError(.other, "cannot open the git repository at \(directory)") }
+        return LibGit2Repository(handle: repository)
+    }
+
+    /// Clones `url` (a path, `file://`, `https://` or `ssh://` URL) as a bare repository into
+    /// `directory`, which must not exist or be empty.
+    public static func cloneBare(_ url: String, into directory: String) throws -> LibGit2Repository {
+        _ = initialized
+        var options = git_clone_options()
+        try check(git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)), "prepare a clone")
+        options.bare = 1
+        var repository: OpaquePointer?
+        try check(git_clone(&repository, url, directory, &options), "clone \(url)")
+        guard let repository else { throw GitError(.other, "cannot clone \(url)") }
+        return LibGit2Repository(handle: repository)
+    }
+
+    /// Fetches `branch` from the remote named `remote` into `refs/remotes/REMOTE/BRANCH` and
+    /// returns the commit it now points at. The ref moves only once every object has arrived
+    /// and been indexed, so a half-finished fetch is never seen.
+    public func fetch(branch: String, remote: String = "origin") throws -> String {
+        try locked {
+            var remoteHandle: OpaquePointer?
+            try check(git_remote_lookup(&remoteHandle, handle, remote), "find the remote \(remote)")
+            defer { git_remote_free(remoteHandle) }
+            var options = git_fetch_options()
+            try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "prepare a fetch")
+            options.prune = GIT_FETCH_PRUNE
+            let refspec = "+refs/heads/\(branch):refs/remotes/\(remote)/\(branch)"
+            let url = git_remote_url(remoteHandle).map { String(cString: $0) } ?? remote
+            try withStringArray([refspec]) { specs in
+                try check(git_remote_fetch(remoteHandle, specs, &options, "dcapply fetch"), "fetch \(branch) from \(url)")
+            }
+            return try resolveLocked("refs/remotes/\(remote)/\(branch)")
+        }
+    }
+
+    public func resolve(_ revision: String) throws -> String {
+        try locked { try resolveLocked(revision) }
+    }
+
+    public func entry(at commit: String, path: String) throws -> GitTreeEntry? {
+        try locked {
+            try withTree(at: commit, path: path) { tree, entrySize in
+                if let tree {
+                    var names: [String] = []
+                    for index in 0..<git_tree_entrycount(tree) {
+                        if let entry = git_tree_entry_byindex(tree, index), let name = git_tree_entry_name(entry) {
+                            names.append(String(cString: name))
+                        }
+                    }
+                    return .directory(names: names)
+                }
+                return entrySize.map { .file(size: $0) }
+            }
+        }
+    }
+
+    public func read(at commit: String, path: String) throws -> Data? {
+        try locked {
+            let commitTree = try tree(ofCommit: commit)
+            defer { git_tree_free(commitTree) }
+            var entry: OpaquePointer?
+            let code = git_tree_entry_bypath(&entry, commitTree, path)
+            if code == GIT_ENOTFOUND.rawValue { return nil }
+            try check(code, "read \(path) at \(commit.prefix(12))")
+            defer { git_tree_entry_free(entry) }
+            guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB, let oid = git_tree_entry_id(entry) else { return nil }
+            var blob: OpaquePointer?
+            try check(git_blob_lookup(&blob, handle, oid), "read the blob of \(path) at \(commit.prefix(12))")
+            defer { git_blob_free(blob) }
+            let size = Int(git_blob_rawsize(blob))
+            guard size > 0, let bytes = git_blob_rawcontent(blob) else { return Data() }
+            return Data(bytes: bytes, count: size)
+        }
+    }
+
+    public func commits(from base: String, to head: String) throws -> [GitCommit] {
+        try locked {
+            var headID = try oid(resolveLocked(head))
+            var baseID = try oid(resolveLocked(base))
+            var walk: OpaquePointer?
+            try check(git_revwalk_new(&walk, handle), "walk the history")
+            defer { git_revwalk_free(walk) }
+            git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue | GIT_SORT_REVERSE.rawValue)
+            try check(git_revwalk_push(walk, &headID), "walk the history from \(head)")
+            try check(git_revwalk_hide(walk, &baseID), "walk the history from \(base)")
+            var found: [GitCommit] = []
+            var next = git_oid()
+            while true {
+                let code = git_revwalk_next(&next, walk)
+                if code == GIT_ITEROVER.rawValue { break }
+                try check(code, "walk the history between \(base) and \(head) (a shallow clone may lack it: fetch more history)")
+                found.append(try commitLocked(next))
+            }
+            return found
+        }
+    }
+
+    public func mergeBase(_ one: String, _ other: String) throws -> String? {
+        try locked {
+            var first = try oid(resolveLocked(one))
+            var second = try oid(resolveLocked(other))
+            var base = git_oid()
+            let code = git_merge_base(&base, handle, &first, &second)
+            if code == GIT_ENOTFOUND.rawValue { return nil }
+            if code < 0 { return nil }  // a shallow history ends before the common ancestor
+            return Self.string(&base)
+        }
+    }
+
+    // MARK: - Under the lock
+
+    private func locked<T>(_ body: () throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private func resolveLocked(_ revision: String) throws -> String {
+        var object: OpaquePointer?
+        var code = git_revparse_single(&object, handle, revision)
+        if code == GIT_ENOTFOUND.rawValue, !revision.hasPrefix("refs/") {
+            // A CI checkout has the base branch only as a remote-tracking ref.
+            code = git_revparse_single(&object, handle, "refs/remotes/origin/\(revision)")
+            if code < 0 { code = git_revparse_single(&object, handle, revision) }
+        }
+        if code == GIT_ENOTFOUND.rawValue {
+            throw GitError(.notFound, "unknown revision \(quotedName(revision)): no branch, tag or commit of that name (in a shallow CI checkout, fetch it first: git fetch origin \(revision))")
+        }
+        try check(code, "resolve the revision \(quotedName(revision))")
+        defer { git_object_free(object) }
+        var commit: OpaquePointer?
+        try check(git_object_peel(&commit, object, GIT_OBJECT_COMMIT), "resolve \(quotedName(revision)) to a commit")
+        defer { git_object_free(commit) }
+        guard let id = git_object_id(commit) else { throw GitError(.other, "cannot resolve \(quotedName(revision))") }
+        return Self.string(id)
+    }
+
+    private func oid(_ hex: String) throws -> git_oid {
+        var id = git_oid()
+        try check(git_oid_fromstr(&id, hex), "read the commit id \(hex)")
+        return id
+    }
+
+    private func tree(ofCommit commit: String) throws -> OpaquePointer? {
+        var id = try oid(commit)
+        var commitHandle: OpaquePointer?
+        try check(git_commit_lookup(&commitHandle, handle, &id), "read the commit \(commit.prefix(12))")
+        defer { git_commit_free(commitHandle) }
+        var tree: OpaquePointer?
+        try check(git_commit_tree(&tree, commitHandle), "read the tree of \(commit.prefix(12))")
+        return tree
+    }
+
+    /// Calls `body` with the tree at `path` (nil for a file, with the file's size), or returns
+    /// nil when nothing is at the path.
+    private func withTree<T>(at commit: String, path: String, _ body: (OpaquePointer?, Int?) throws -> T?) throws -> T? {
+        let root = try tree(ofCommit: commit)
+        defer { git_tree_free(root) }
+        if path.isEmpty { return try body(root, nil) }
+        var entry: OpaquePointer?
+        let code = git_tree_entry_bypath(&entry, root, path)
+        if code == GIT_ENOTFOUND.rawValue { return nil }
+        try check(code, "read \(path) at \(commit.prefix(12))")
+        defer { git_tree_entry_free(entry) }
+        switch git_tree_entry_type(entry) {
+        case GIT_OBJECT_TREE:
+            var subtree: OpaquePointer?
+            try check(git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)), "read the folder \(path) at \(commit.prefix(12))")
+            defer { git_tree_free(subtree) }
+            return try body(subtree, nil)
+        case GIT_OBJECT_BLOB:
+            var blob: OpaquePointer?
+            try check(git_blob_lookup(&blob, handle, git_tree_entry_id(entry)), "read \(path) at \(commit.prefix(12))")
+            defer { git_blob_free(blob) }
+            return try body(nil, Int(git_blob_rawsize(blob)))
+        default:
+            return nil  // a submodule: not something manifests can be read from
+        }
+    }
+
+    private func commitLocked(_ id: git_oid) throws -> GitCommit {
+        var id = id
+        var commit: OpaquePointer?
+        try check(git_commit_lookup(&commit, handle, &id), "read the commit \(Self.string(&id))")
+        defer { git_commit_free(commit) }
+        var parents: [String] = []
+        for index in 0..<git_commit_parentcount(commit) {
+            if let parent = git_commit_parent_id(commit, index) { parents.append(Self.string(parent)) }
+        }
+        var signature: GitCommitSignature?
+        var signatureBuffer = git_buf()
+        var payloadBuffer = git_buf()
+        defer {
+            git_buf_dispose(&signatureBuffer)
+            git_buf_dispose(&payloadBuffer)
+        }
+        let code = git_commit_extract_signature(&signatureBuffer, &payloadBuffer, handle, &id, nil)
+        if code == 0 {
+            signature = GitCommitSignature(signature: Self.string(signatureBuffer), signedPayload: Self.string(payloadBuffer))
+        } else if code != GIT_ENOTFOUND.rawValue {
+            try check(code, "read the signature of \(Self.string(&id))")
+        }
+        return GitCommit(id: Self.string(&id), parents: parents,
+                         author: Self.person(git_commit_author(commit)), committer: Self.person(git_commit_committer(commit)),
+                         message: git_commit_message(commit).map { String(cString: $0) } ?? "", signature: signature)
+    }
+
+    // MARK: - Conversions
+
+    static func string(_ id: UnsafePointer<git_oid>) -> String {
+        var buffer = [CChar](repeating: 0, count: 41)
+        git_oid_tostr(&buffer, buffer.count, id)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func string(_ buffer: git_buf) -> String {
+        guard let pointer = buffer.ptr, buffer.size > 0 else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: buffer.size), as: UTF8.self)
+    }
+
+    static func person(_ signature: UnsafePointer<git_signature>?) -> GitPerson {
+        guard let signature else { return GitPerson(name: "", email: "", time: Date(timeIntervalSince1970: 0)) }
+        return GitPerson(name: signature.pointee.name.map { String(cString: $0) } ?? "",
+                         email: signature.pointee.email.map { String(cString: $0) } ?? "",
+                         time: Date(timeIntervalSince1970: TimeInterval(signature.pointee.when.time)))
+    }
+}
+
+/// Passes `strings` to C as a `git_strarray`.
+private func withStringArray<T>(_ strings: [String], _ body: (UnsafeMutablePointer<git_strarray>) throws -> T) throws -> T {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    defer { pointers.forEach { free($0) } }
+    return try pointers.withUnsafeMutableBufferPointer { buffer in
+        var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+        return try body(&array)
+    }
+}
+
+private func quotedName(_ text: String) -> String { "\"\(text)\"" }

@@ -1,0 +1,117 @@
+import ArgumentParser
+import DCApplyCore
+import DCApplyGit
+import Foundation
+
+/// `dcapply diff`: what a pull request changes in the manifests, and the plan its head would cause.
+struct Diff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "For code review: the manifest changes between two git revisions and the plan the head would cause.",
+        discussion: """
+            Manifests are read from git objects at each revision, never from the work tree; paths are
+            inside the repository (default: its root). The head is compared with its merge base with
+            --base, as a pull request is. The plan is made for the head against the state store and the
+            hardware observed now (a local inventory is read from the head's tree). Nothing is written.
+
+            In CI on a shallow checkout, fetch the base first: git fetch --depth=50 origin main.
+            Exit 0 when nothing changes (or without --detailed-exitcode), 1 on an error or invalid head
+            manifests, 2 with --detailed-exitcode when the manifests or the plan have changes.
+            """)
+
+    @Option(help: ArgumentHelp("The revision to compare against: a branch, tag, commit or expression such as HEAD~1.", valueName: "rev"))
+    var base: String
+
+    @Option(help: ArgumentHelp("The revision under review.", valueName: "rev"))
+    var head: String = "HEAD"
+
+    @Option(help: ArgumentHelp("The git repository (or a folder inside it).", valueName: "dir"))
+    var repo: String = "."
+
+    @Argument(help: ArgumentHelp("Manifest files or folders inside the repository (default: the repository root).", valueName: "path"))
+    var paths: [String] = []
+
+    @OptionGroup var options: CommonOptions
+    @OptionGroup var solver: SolverOptions
+
+    @Flag(help: "Exit 2 when the manifests or the plan have changes, 0 when neither has.")
+    var detailedExitcode = false
+
+    func run() async throws {
+        try await runReportingErrors(options) {
+            let report = try await makeReport()
+            switch options.output {
+            case .json: Output.print(DiffView.json(report))
+            case .markdown: Output.print(DiffView.markdown(report))
+            case .text: Output.print(DiffView.text(report, color: options.colorOnStdout))
+            }
+            if !report.headDiagnostics.filter({ $0.severity == .error }).isEmpty || report.plan?.hasErrors == true { throw ExitCode(1) }
+            if detailedExitcode && report.hasChanges { throw ExitCode(2) }
+        }
+    }
+
+    private func makeReport() async throws -> DiffReport {
+        let repository: LibGit2Repository
+        let baseCommit: String, headCommit: String
+        do {
+            repository = try LibGit2Repository.open(repo)
+            baseCommit = try repository.resolve(base)
+            headCommit = try repository.resolve(head)
+        } catch let error as GitError {
+            throw DCApplyError(.usage, error.message)
+        }
+        let comparedTo = (try? repository.mergeBase(baseCommit, headCommit)) ?? nil
+        let from = comparedTo ?? baseCommit
+        let reconciler = try Pipeline(options: options, solver: solver).reconciler
+        let limits = reconciler.limits
+        let (baseSources, _) = try gitCall { try repository.manifests(at: from, paths: paths, limits: limits) }
+        let (headSources, _) = try gitCall { try repository.manifests(at: headCommit, paths: paths, limits: limits) }
+        var commits: [GitCommit]?
+        var historyNote: String?
+        do {
+            commits = try repository.commits(from: from, to: headCommit)
+        } catch {
+            historyNote = "history between the revisions is not available (\(error)); fetch more history to list the commits"
+        }
+        options.console.progress("Reading manifests at \(headCommit.prefix(12)) and observing the hardware…")
+        let site = try await reconciler.load(commit: headCommit, paths: paths, from: repository)
+        options.console.endProgress()
+        options.console.diagnostics(site.diagnostics)
+        var plan: Plan?
+        if !site.diagnostics.hasErrors {
+            options.console.progress("Placing on \(site.observed.nodes.count) nodes…")
+            plan = try reconciler.plan(site, revision: headCommit)
+            options.console.endProgress()
+        }
+        return DiffReport(
+            base: .init(name: base, commit: baseCommit), head: .init(name: head, commit: headCommit), comparedTo: from,
+            commits: commits, historyNote: historyNote,
+            changes: ManifestDiff.compare(base: baseSources, head: headSources, limits: limits),
+            headDiagnostics: site.diagnostics, plan: plan)
+    }
+
+    private func gitCall<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as GitError { throw DCApplyError(.usage, error.message) }
+    }
+}
+
+/// Everything `dcapply diff` found, for the views.
+struct DiffReport {
+    struct Revision {
+        var name: String
+        var commit: String
+        var short: String { String(commit.prefix(12)) }
+    }
+
+    var base: Revision
+    var head: Revision
+    /// The commit the head was compared with: the merge base, else the base itself.
+    var comparedTo: String
+    var commits: [GitCommit]?
+    var historyNote: String?
+    var changes: [ManifestDiff.ResourceChange]
+    var headDiagnostics: [Diagnostic]
+    /// Nil when the head's manifests do not validate.
+    var plan: Plan?
+
+    var hasChanges: Bool { !changes.isEmpty || plan?.isEmpty == false }
+}

@@ -1,0 +1,57 @@
+import Prometheus
+import Synchronization
+
+/// The daemon's Prometheus metrics, served as text on `/metrics`.
+final class ServeMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let reconciles: [String: Counter]
+    private let duration: DurationHistogram
+    private let lastSuccess: Gauge
+    private let drift: Counter
+    private let changesApplied: Counter
+    private let refused: Counter
+    private let fetchFailures: Counter
+    private let revision = Mutex<(sha: String, gauge: Gauge)?>(nil)
+
+    init() {
+        let registry = self.registry
+        reconciles = Dictionary(uniqueKeysWithValues: ["success", "failure", "refused"].map { result in
+            (result, registry.makeCounter(name: "dcapply_reconcile_total", labels: [("result", result)],
+                                          help: "Reconcile passes by result: success, failure (retried), refused (invalid or unsatisfiable revision)"))
+        })
+        duration = registry.makeDurationHistogram(
+            name: "dcapply_reconcile_duration_seconds",
+            buckets: [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+                      .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60)],
+            help: "Time one reconcile pass takes: fetch, read, observe, plan and apply")
+        lastSuccess = registry.makeGauge(name: "dcapply_last_success_timestamp_seconds", help: "Unix time of the last successful reconcile pass")
+        drift = registry.makeCounter(name: "dcapply_drift_detected_total", help: "Passes that found the site drifted from the applied revision")
+        changesApplied = registry.makeCounter(name: "dcapply_changes_applied_total", help: "Plan changes applied")
+        refused = registry.makeCounter(name: "dcapply_revisions_refused_total", help: "Revisions refused whole as invalid or unsatisfiable")
+        fetchFailures = registry.makeCounter(name: "dcapply_fetch_failures_total", help: "Fetches of the branch that failed")
+    }
+
+    func recordPass(result: String, duration elapsed: Swift.Duration, at unixTime: Double) {
+        reconciles[result]?.increment()
+        duration.record(elapsed)
+        if result == "success" { lastSuccess.set(unixTime) }
+    }
+
+    func recordDrift() { drift.increment() }
+    func recordApplied(_ count: Int) { changesApplied.increment(by: Int64(count)) }
+    func recordRefused() { refused.increment() }
+    func recordFetchFailure() { fetchFailures.increment() }
+
+    /// `dcapply_revision_info{revision="…"} 1` for the applied revision.
+    func setRevision(_ sha: String) {
+        revision.withLock { current in
+            guard current?.sha != sha else { return }
+            if let old = current?.gauge { registry.unregisterGauge(old) }
+            let gauge = registry.makeGauge(name: "dcapply_revision_info", labels: [("revision", sha)], help: "The revision applied, as a label")
+            gauge.set(1.0)
+            current = (sha, gauge)
+        }
+    }
+
+    var text: String { registry.emitToString() }
+}

@@ -1,0 +1,42 @@
+import DCApplyGit
+import Foundation
+import Hummingbird
+
+/// The daemon's HTTP surface: health, readiness, metrics, status and the git webhook.
+enum ServeRoutes {
+    static func router(state: ServeState, webhook: WebhookSignature?) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("healthz") { _, _ in text("ok\n") }
+        router.get("readyz") { _, _ in
+            let (ready, error) = state.status.withLock { ($0.isReady, $0.lastError) }
+            return ready ? text("ready\n") : text("not ready: \(error ?? "no revision applied yet")\n", status: .serviceUnavailable)
+        }
+        router.get("metrics") { _, _ in
+            text(state.metrics.text, contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("status") { _, _ in
+            text(state.status.withLock { $0.json } + "\n", contentType: "application/json")
+        }
+        router.post("hooks/git") { request, _ in
+            guard let webhook else {
+                return text("the webhook is off: start dcapply serve with --webhook-secret-file\n", status: .forbidden)
+            }
+            var request = request
+            let body = try await request.collectBody(upTo: 4 << 20)
+            let bytes = body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? []
+            let header = WebhookSignature.headers.lazy.compactMap { name in
+                request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
+            }.first
+            guard webhook.isValid(header, body: bytes) else {
+                return text("signature missing or wrong: send X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>\n", status: .unauthorized)
+            }
+            state.trigger(.webhook)
+            return text("fetch scheduled\n", status: .accepted)
+        }
+        return router
+    }
+
+    static func text(_ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
