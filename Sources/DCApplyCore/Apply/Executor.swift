@@ -1,32 +1,301 @@
 import Foundation
 import Logging
 
-/// Carries out a plan: power changes through the provider, then the whole target into the
-/// state store in one transaction.
-public struct Executor {
-    public let store: any StateStore
-    public let logger: Logger
+/// How an apply runs.
+public struct ApplyOptions: Sendable {
+    /// Actions in flight at once (across nodes and BMCs).
+    public var parallelism: Int
+    /// Calls per action for transient provider errors, the first included.
+    public var maxAttempts: Int
+    /// First retry delay in milliseconds; each retry doubles it, up to `maxBackoffMS`, with
+    /// full jitter.
+    public var backoffMS: Int
+    public var maxBackoffMS: Int
+    public var failpoints: Failpoints
 
-    public init(store: any StateStore, logger: Logger) {
-        self.store = store
-        self.logger = logger
+    public init(parallelism: Int = 8, maxAttempts: Int = 4, backoffMS: Int = 200, maxBackoffMS: Int = 5000, failpoints: Failpoints = .none) {
+        self.parallelism = max(1, parallelism)
+        self.maxAttempts = max(1, maxAttempts)
+        self.backoffMS = backoffMS
+        self.maxBackoffMS = maxBackoffMS
+        self.failpoints = failpoints
+    }
+}
+
+/// What happens to one action, for progress displays and tests.
+public struct ApplyEvent: Sendable {
+    public enum Kind: Sendable, Equatable {
+        case started
+        case retrying(attempt: Int, error: String)
+        case done
+        case failed(String)
+        case skipped(because: Int)
+        /// Found already done at the provider when resuming (not called again).
+        case alreadyDone
     }
 
-    public func apply(_ plan: Plan, desired: DesiredState, observed: ObservedState, provider: (Site) throws -> any HardwareProvider) async throws -> StoredState {
+    public var index: Int
+    public var change: Change
+    public var kind: Kind
+}
+
+/// How an apply ended.
+public struct ApplyOutcome: Sendable {
+    public var stored: StoredState
+    public var status: ApplyStatus
+    public var done: Int
+    public var failed: [(change: Change, error: String)]
+    public var skipped: [Change]
+    /// Provider calls made by this run.
+    public var providerCalls: Int
+
+    public var succeeded: Bool { failed.isEmpty && skipped.isEmpty }
+}
+
+/// Carries out a plan as a graph of actions: journalled before and after each provider call,
+/// in dependency order with bounded concurrency and disruption waves, retrying transient
+/// provider errors; then records what was done in one transaction.
+///
+/// Only power changes reach the hardware; pool membership, replicas, drives and grants are
+/// dcapply's own records, kept in the state store.
+public struct Executor: Sendable {
+    public let store: any StateStore
+    public let logger: Logger
+    public let options: ApplyOptions
+    public let onEvent: (@Sendable (ApplyEvent) -> Void)?
+
+    public init(store: any StateStore, logger: Logger, options: ApplyOptions = ApplyOptions(), onEvent: (@Sendable (ApplyEvent) -> Void)? = nil) {
+        self.store = store
+        self.logger = logger
+        self.options = options
+        self.onEvent = onEvent
+    }
+
+    /// Applies a new plan. The caller holds the apply lock.
+    public func apply(_ plan: Plan, desired: DesiredState, observed: ObservedState,
+                      provider: @Sendable (Site) throws -> any HardwareProvider) async throws -> ApplyOutcome {
         let started = Date()
-        var powerStates: [String: PowerState] = [:]
-        for change in plan.changes where change.action == .powerOn || change.action == .powerOff {
-            let name = change.resource.name
-            guard let node = observed.nodes[name], let site = desired.sites[node.site] else { continue }
-            let state: PowerState = change.action == .powerOn ? .on : .off
-            logger.info("power change", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.power": "\(state.rawValue)"])
-            try await provider(site).setPower(state, node: name, site: site)
-            powerStates[name] = state
+        let id = try store.beginApply(planJSON: plan.json, baseSerial: plan.stateSerial, user: Self.user, host: ProcessInfo.processInfo.hostName, startedAt: started)
+        return try await run(journal: id, plan: plan, desired: desired, observed: observed, provider: provider, already: [:], started: started, resumed: false)
+    }
+
+    /// Finishes an apply a dead process left unfinished, from the freshly observed hardware:
+    /// actions journalled done are not repeated; a power action journalled as started (the
+    /// process may have died after the call) counts as done when the node is already in the
+    /// wanted state; everything else runs now.
+    public func resume(_ unfinished: UnfinishedApply, plan: Plan, desired: DesiredState, observed: ObservedState,
+                       provider: @Sendable (Site) throws -> any HardwareProvider) async throws -> ApplyOutcome {
+        var already: [Int: StepState] = [:]
+        var attempts: [Int: Int] = [:]
+        for (index, step) in unfinished.steps where plan.changes.indices.contains(index) {
+            let change = plan.changes[index]
+            if step.state == .done || Self.reached(change, observed: observed) { already[index] = .done }
+            attempts[index] = step.attempts
         }
-        let record = ApplyRecord(
-            startedAt: started, finishedAt: Date(), user: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(),
-            host: ProcessInfo.processInfo.hostName, revision: plan.revision, manifestDigest: plan.manifestDigest,
-            planDigest: Digest.sha256(plan.json), summary: plan.summary, changeCount: plan.changes.count)
-        return try store.commitApply(target: plan.target, estimatedW: plan.targetDrawW, powerStates: powerStates, record: record, expectedSerial: plan.stateSerial)
+        return try await run(journal: unfinished.id, plan: plan, desired: desired, observed: observed, provider: provider,
+                             already: already, priorAttempts: attempts, started: Date(), resumed: true)
+    }
+
+    /// Closes an unfinished apply without running anything more: records what was done (and
+    /// power changes the hardware shows were reached) as an interrupted apply.
+    public func close(_ unfinished: UnfinishedApply, plan: Plan, observed: ObservedState) throws -> ApplyOutcome {
+        var done = Set<Int>()
+        for (index, step) in unfinished.steps where plan.changes.indices.contains(index) {
+            if step.state == .done || (step.state == .started && Self.reached(plan.changes[index], observed: observed)) { done.insert(index) }
+        }
+        let base = try store.load()
+        let target = PartialTarget.fold(plan, done: done, base: base.target, observed: observed)
+        let record = Self.record(plan, started: unfinished.startedAt, status: .interrupted, done: done.count, failed: 0,
+                                 skipped: plan.changes.count - done.count, user: unfinished.user, host: unfinished.host)
+        let stored = try store.finishApply(unfinished.id, target: target, estimatedW: Self.draws(plan, base: base, done: done, total: done.count == plan.changes.count),
+                                           powerStates: [:], record: record)
+        return ApplyOutcome(stored: stored, status: .interrupted, done: done.count, failed: [],
+                            skipped: plan.changes.indices.filter { !done.contains($0) }.map { plan.changes[$0] }, providerCalls: 0)
+    }
+
+    /// Whether the hardware already shows a power change.
+    static func reached(_ change: Change, observed: ObservedState) -> Bool {
+        guard let node = observed.nodes[change.resource.name] else { return false }
+        switch change.action {
+        case .powerOn: return node.powerState == .on
+        case .powerOff: return node.powerState == .off
+        default: return false
+        }
+    }
+
+    private actor Progress {
+        var providerCalls = 0
+        func call() { providerCalls += 1 }
+    }
+
+    private enum StepResult: Sendable {
+        case done
+        case failed(String)
+    }
+
+    private func run(journal id: Int, plan: Plan, desired: DesiredState, observed: ObservedState,
+                     provider makeProvider: @Sendable (Site) throws -> any HardwareProvider,
+                     already: [Int: StepState], priorAttempts: [Int: Int] = [:], started: Date, resumed: Bool) async throws -> ApplyOutcome {
+        let base = try store.load()
+        let graph = ApplyGraph(changes: plan.changes, desired: desired)
+        let count = plan.changes.count
+        var providers: [String: any HardwareProvider] = [:]
+        for change in plan.changes where change.action == .powerOn || change.action == .powerOff {
+            guard let site = observed.nodes[change.resource.name]?.site, providers[site] == nil, let manifest = desired.sites[site] else { continue }
+            let made = try makeProvider(manifest)
+            providers[site] = options.failpoints.isEmpty ? made : FaultInjectingProvider(made, failpoints: options.failpoints)
+        }
+
+        var state: [StepState?] = (0..<count).map { already[$0] }
+        var failures: [Int: String] = [:]
+        var remaining = graph.dependencies.map(\.count)
+        var dependents = Array(repeating: [Int](), count: count)
+        for (i, deps) in graph.dependencies.enumerated() { for d in deps { dependents[d].append(i) } }
+        var ready: [Int] = []
+        func settle(_ i: Int) {
+            for j in dependents[i] {
+                remaining[j] -= 1
+                if remaining[j] == 0 && state[j] == nil { ready.append(j) }
+            }
+        }
+        func skip(_ i: Int, because cause: Int) throws {
+            guard state[i] == nil else { return }
+            state[i] = .skipped
+            try store.recordStep(apply: id, JournalStep(index: i, state: .skipped, attempts: 0, error: "depends on \(plan.changes[cause].action.rawValue) \(plan.changes[cause].resource)"), change: plan.changes[i])
+            onEvent?(ApplyEvent(index: i, change: plan.changes[i], kind: .skipped(because: cause)))
+            for j in dependents[i] { try skip(j, because: cause) }
+        }
+        for i in 0..<count where state[i] == .done {
+            onEvent?(ApplyEvent(index: i, change: plan.changes[i], kind: .alreadyDone))
+        }
+        for i in 0..<count where state[i] == .done { settle(i) }
+        ready += (0..<count).filter { state[$0] == nil && remaining[$0] == 0 }
+        ready.sort(by: >)  // pop from the end: plan order
+
+        let progress = Progress()
+        try await withThrowingTaskGroup(of: (Int, StepResult).self) { group in
+            var inFlight = 0
+            while true {
+                while inFlight < options.parallelism, let i = ready.popLast() {
+                    guard state[i] == nil else { continue }
+                    state[i] = .started
+                    inFlight += 1
+                    let change = plan.changes[i]
+                    let site = observed.nodes[change.resource.name].flatMap { desired.sites[$0.site] }
+                    let nodeProvider = observed.nodes[change.resource.name].flatMap { providers[$0.site] }
+                    let prior = priorAttempts[i] ?? 0
+                    group.addTask {
+                        (i, try await perform(i, change, journal: id, site: site, provider: nodeProvider, priorAttempts: prior, progress: progress))
+                    }
+                }
+                guard let (i, result) = try await group.next() else { break }
+                inFlight -= 1
+                switch result {
+                case .done:
+                    state[i] = .done
+                    settle(i)
+                case .failed(let message):
+                    state[i] = .failed
+                    failures[i] = message
+                    for j in dependents[i] { try skip(j, because: i) }
+                }
+                ready.sort(by: >)
+            }
+        }
+
+        let done = Set((0..<count).filter { state[$0] == .done })
+        let complete = done.count == count
+        let target = complete ? plan.target : PartialTarget.fold(plan, done: done, base: base.target, observed: observed)
+        var powerStates: [String: PowerState] = [:]
+        for i in done where plan.changes[i].action == .powerOn || plan.changes[i].action == .powerOff {
+            powerStates[plan.changes[i].resource.name] = plan.changes[i].action == .powerOn ? .on : .off
+        }
+        let skipped = (0..<count).filter { state[$0] == .skipped || state[$0] == nil }
+        let status: ApplyStatus = resumed ? .resumed : complete ? .completed : .partial
+        let record = Self.record(plan, started: started, status: status, done: done.count, failed: failures.count, skipped: skipped.count,
+                                 user: Self.user, host: ProcessInfo.processInfo.hostName)
+        let stored = try store.finishApply(id, target: target, estimatedW: Self.draws(plan, base: base, done: done, total: complete),
+                                           powerStates: powerStates, record: record)
+        return ApplyOutcome(stored: stored, status: complete ? (resumed ? .resumed : .completed) : .partial, done: done.count,
+                            failed: failures.keys.sorted().map { (plan.changes[$0], failures[$0]!) },
+                            skipped: skipped.map { plan.changes[$0] }, providerCalls: await progress.providerCalls)
+    }
+
+    /// One action: journal its start, call the provider (power only) with retries, fire the
+    /// `apply.action` failpoint, journal its outcome.
+    private func perform(_ i: Int, _ change: Change, journal id: Int, site: Site?, provider: (any HardwareProvider)?,
+                         priorAttempts: Int, progress: Progress) async throws -> StepResult {
+        let power: PowerState? = change.action == .powerOn ? .on : change.action == .powerOff ? .off : nil
+        // Attempts count across a crash: a step resumed after one call is on its second.
+        var attempt = priorAttempts + 1
+        try store.recordStep(apply: id, JournalStep(index: i, state: .started, attempts: attempt), change: change)
+        onEvent?(ApplyEvent(index: i, change: change, kind: .started))
+        var outcome = StepResult.done
+        if let power {
+            while true {
+                do {
+                    guard let provider, let site else { throw ProviderError(.terminal, node: change.resource.name, "no provider observes this node") }
+                    await progress.call()
+                    try await provider.setPower(power, node: change.resource.name, site: site)
+                    logger.info("power change", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.power": "\(power.rawValue)"])
+                    break
+                } catch let error as ProviderError where error.kind == .transient && attempt - priorAttempts < options.maxAttempts {
+                    onEvent?(ApplyEvent(index: i, change: change, kind: .retrying(attempt: attempt, error: error.description)))
+                    logger.warning("retrying after a transient provider error", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.error": "\(error)"])
+                    try await Task.sleep(nanoseconds: UInt64(backoffMS(attempt)) * 1_000_000)
+                    attempt += 1
+                    try store.recordStep(apply: id, JournalStep(index: i, state: .started, attempts: attempt), change: change)
+                } catch let error as ProviderError {
+                    outcome = .failed(error.kind == .transient ? "\(error.message) (gave up after \(attempt - priorAttempts) attempts)" : error.message)
+                    break
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    outcome = .failed("\(error)")
+                    break
+                }
+            }
+        }
+        do {
+            try await options.failpoints.trigger(.applyAction, node: change.resource.name)
+        } catch let error as ProviderError {
+            outcome = .failed(error.message)
+        }
+        switch outcome {
+        case .done:
+            try store.recordStep(apply: id, JournalStep(index: i, state: .done, attempts: attempt), change: change)
+            onEvent?(ApplyEvent(index: i, change: change, kind: .done))
+        case .failed(let message):
+            try store.recordStep(apply: id, JournalStep(index: i, state: .failed, attempts: attempt, error: message), change: change)
+            onEvent?(ApplyEvent(index: i, change: change, kind: .failed(message)))
+            logger.error("action failed", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.action": "\(change.action.rawValue)", "dcapply.error": "\(message)"])
+        }
+        return outcome
+    }
+
+    /// Full jitter: a random delay up to backoff × 2^(attempt-1), capped.
+    private func backoffMS(_ attempt: Int) -> Int {
+        let ceiling = min(options.backoffMS << min(attempt - 1, 20), options.maxBackoffMS)
+        return Int.random(in: 0...max(ceiling, 1))
+    }
+
+    static var user: String { ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
+
+    static func record(_ plan: Plan, started: Date, status: ApplyStatus, done: Int, failed: Int, skipped: Int, user: String, host: String) -> ApplyRecord {
+        ApplyRecord(startedAt: started, finishedAt: Date(), user: user, host: host, revision: plan.revision, manifestDigest: plan.manifestDigest,
+                    planDigest: Digest.sha256(plan.json), summary: plan.summary, changeCount: plan.changes.count,
+                    status: status, done: done, failed: failed, skipped: skipped)
+    }
+
+    /// Estimated draw: the plan's where everything was done, else the old figure for nodes
+    /// some undone change touches.
+    static func draws(_ plan: Plan, base: StoredState, done: Set<Int>, total: Bool) -> [String: Double] {
+        guard !total else { return plan.targetDrawW }
+        var draws = plan.targetDrawW
+        for (i, change) in plan.changes.enumerated() where !done.contains(i) {
+            let nodes = change.resource.kind == "Node" ? [change.resource.name] : (change.toNodes ?? []) + (change.fromNodes ?? [])
+            for node in nodes { draws[node] = base.estimatedW[node] ?? 0 }
+        }
+        return draws
     }
 }

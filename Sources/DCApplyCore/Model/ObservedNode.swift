@@ -93,3 +93,21 @@ public struct ObservedState: Hashable, Sendable {
 
     public var sortedNodes: [ObservedNode] { nodes.values.sorted { $0.name < $1.name } }
 }
+
+extension ObservedState {
+    /// SHA-256 of everything observed that placement reads, in a canonical order: two
+    /// observations with the same digest plan alike.
+    public var digest: String {
+        var text = ""
+        for node in sortedNodes {
+            text += "\(node.name)\t\(node.site)\t\(node.health.rawValue)\t\(node.powerState.rawValue)\t\(node.power.idleW)\t\(node.power.maxW)\n"
+            for (key, value) in node.labels.sorted(by: { $0.key < $1.key }) { text += "  label\t\(key)\t\(value)\n" }
+            for (key, value) in node.capacity.sorted(by: { $0.key < $1.key }) { text += "  capacity\t\(key)\t\(value)\n" }
+            if let gpu = node.gpu { text += "  gpu\t\(gpu.model)\t\(gpu.count)\t\(gpu.memoryGiB)\n" }
+            for drive in node.drives.sorted(by: { $0.id < $1.id }) {
+                text += "  drive\t\(drive.id)\t\(drive.media.rawValue)\t\(drive.capacityTiB)\t\(drive.selfEncrypting)\n"
+            }
+        }
+        return Digest.sha256(text)
+    }
+}

@@ -39,8 +39,9 @@ public struct LocalProvider: HardwareProvider {
     }
 
     public func setPower(_ state: PowerState, node: String, site: Site) throws {
-        // The local hardware is the state store: the apply records the power state in its own
-        // transaction (StateStore.commitApply), so there is nothing to do here.
+        // The local hardware lives in the state store: the power state is reached the moment it
+        // is recorded, before the apply journals the action done, as a real BMC would be.
+        try store.setOverride(node: node, health: nil, powerState: .some(state))
     }
 }
 

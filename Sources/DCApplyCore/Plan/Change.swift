@@ -94,6 +94,12 @@ public struct Plan: Sendable {
     /// Replicas the plan moves, and how many of them had to (their node failed, is gone, or no
     /// longer qualifies for the pool): a lower bound any plan would share.
     public var moves = Moves(count: 0, required: 0)
+    /// Digest of the observed hardware the plan was made from: a saved plan is refused when
+    /// the hardware no longer matches.
+    public var observedDigest = ""
+    /// How many waves apply needs so that no target has more than its `maxUnavailable`
+    /// members disrupted at once (1 when no budget binds).
+    public var waves = 1
 
     public struct Moves: Hashable, Sendable {
         public var count: Int

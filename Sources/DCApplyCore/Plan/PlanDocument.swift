@@ -11,6 +11,8 @@ public struct PlanDocument: Codable, Sendable {
         var fromNodes: [String]?
         var toNodes: [String]?
         var reason: String
+        /// The manifest the change serves (extra key): groups a saved plan like the original.
+        var subject: String?
     }
 
     public struct NodeEntry: Codable, Sendable {
@@ -73,6 +75,10 @@ public struct PlanDocument: Codable, Sendable {
     var manifestDigest: String
     var stateSerial: Int
     var moves: Moves
+    /// Extra keys: the observed hardware's digest (saved plans are checked against it) and
+    /// the number of apply waves the disruption budgets need.
+    var observedDigest: String?
+    var waves: Int?
 
     /// Replicas moved, and how many had to move.
     public struct Moves: Codable, Sendable {
@@ -92,6 +98,8 @@ public struct PlanDocument: Codable, Sendable {
         try container.encode(manifestDigest, forKey: .manifestDigest)
         try container.encode(stateSerial, forKey: .stateSerial)
         try container.encode(moves, forKey: .moves)
+        try container.encodeIfPresent(observedDigest, forKey: .observedDigest)
+        try container.encodeIfPresent(waves, forKey: .waves)
     }
 
     static func roundW(_ watts: Double) -> Double { (watts * 10).rounded() / 10 }
@@ -113,7 +121,8 @@ public struct PlanDocument: Codable, Sendable {
         summary = plan.summary
         changes = plan.changes.map {
             ChangeEntry(action: $0.action.rawValue, resource: $0.resource.description, from: $0.from, to: $0.to, replica: $0.replica,
-                        fromNodes: $0.fromNodes, toNodes: $0.toNodes, reason: $0.reason)
+                        fromNodes: $0.fromNodes, toNodes: $0.toNodes, reason: $0.reason,
+                        subject: $0.subject == $0.resource ? nil : $0.subject.description)
         }
         target = Self.target(plan.target, draws: plan.targetDrawW)
         energy = Energy(currentW: Self.roundW(plan.energy.currentW), plannedW: Self.roundW(plan.energy.plannedW),
@@ -123,6 +132,8 @@ public struct PlanDocument: Codable, Sendable {
         manifestDigest = plan.manifestDigest
         stateSerial = plan.stateSerial
         moves = Moves(count: plan.moves.count, required: plan.moves.required)
+        observedDigest = plan.observedDigest.isEmpty ? nil : plan.observedDigest
+        waves = plan.waves
     }
 
     /// Stable, pretty JSON: keys sorted, so the same plan is the same bytes.
@@ -137,4 +148,62 @@ public struct PlanDocument: Codable, Sendable {
 extension Plan {
     /// The plan in the contract's JSON.
     public var json: String { PlanDocument.encode(PlanDocument(self)) }
+
+    /// Reads a plan back from its JSON (a saved plan, or the journal's copy). Throws a
+    /// message naming what is wrong; never trusts the document's summary or counts.
+    public init(json text: String, source: String) throws {
+        let document: PlanDocument
+        do {
+            document = try JSONDecoder().decode(PlanDocument.self, from: Data(text.utf8))
+        } catch {
+            throw DCApplyError(.invalidInput, "\(source) is not a dcapply plan: \(Self.describe(error))")
+        }
+        guard document.formatVersion == Plan.formatVersion else {
+            throw DCApplyError(.invalidInput, "\(source) has plan formatVersion \(document.formatVersion); this dcapply reads \(Plan.formatVersion)")
+        }
+        var changes: [Change] = []
+        for (i, entry) in document.changes.enumerated() {
+            guard let action = Action(rawValue: entry.action), let resource = ResourceAddress(parsing: entry.resource) else {
+                throw DCApplyError(.invalidInput, "\(source): changes[\(i)] has an unknown action or resource (\(entry.action) \(entry.resource))")
+            }
+            changes.append(Change(action, resource, from: entry.from, to: entry.to, replica: entry.replica, fromNodes: entry.fromNodes,
+                                  toNodes: entry.toNodes, reason: entry.reason, subject: entry.subject.flatMap(ResourceAddress.init(parsing:))))
+        }
+        var target = TargetState()
+        var draws: [String: Double] = [:]
+        for (name, node) in document.target.nodes {
+            target.nodes[name] = .init(pool: node.pool, powerState: PowerState(rawValue: node.powerState) ?? .on)
+            draws[name] = node.estimatedW
+        }
+        for (name, workload) in document.target.workloads {
+            target.workloads[name] = .init(replicas: workload.replicas.map { ReplicaPlacement(index: $0.index, nodes: $0.nodes) }, unplaced: workload.unplaced)
+        }
+        for (name, tier) in document.target.storageTiers {
+            target.storageTiers[name] = .init(drives: tier.drives.compactMap(DriveAddress.init), rawTiB: tier.rawTiB, satisfied: tier.satisfied)
+        }
+        target.grants = document.target.grants
+        let problems = document.problems.map {
+            Problem(Problem.Severity(rawValue: $0.severity) ?? .error, ResourceAddress(parsing: $0.resource) ?? ResourceAddress("Site", "?"), $0.message)
+        }
+        self.init(revision: document.revision, changes: changes, target: target, targetDrawW: draws,
+                  energy: EnergyEstimate(currentW: document.energy.currentW, plannedW: document.energy.plannedW, lowerBoundW: document.energy.lowerBoundW,
+                                         poweredNodes: document.energy.poweredNodes, poweredNodesLowerBound: document.energy.poweredNodesLowerBound),
+                  problems: problems, manifestDigest: document.manifestDigest, stateSerial: document.stateSerial, nodeCount: document.target.nodes.count)
+        moves = Moves(count: document.moves.count, required: document.moves.required)
+        observedDigest = document.observedDigest ?? ""
+        waves = document.waves ?? 1
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing key \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+        case DecodingError.dataCorrupted(let context):
+            return context.debugDescription
+        default:
+            return "\(error)"
+        }
+    }
 }

@@ -40,9 +40,10 @@ public struct Planner {
         }
 
         // Power.
+        let hostsOfNode = hostedBy(target)
         for name in nodeNames {
             guard let node = observed.nodes[name], let after = target.nodes[name]?.powerState, after != node.powerState else { continue }
-            let hosts = hostedBy(target, node: name)
+            let hosts = hostsOfNode[name] ?? []
             if after == .on {
                 changes.append(Change(.powerOn, .node(name), reason: hosts.isEmpty ? "kept warm for fast failover (EnergyPolicy keepWarm)" : "hosts \(hosts.joined(separator: ", "))", subject: .node(name)))
             } else {
@@ -117,6 +118,8 @@ public struct Planner {
                         nodeCount: observed.nodes.count)
         plan.redundancy = redundancy(desired: desired, observed: observed, target: target)
         plan.moves = moves(changes, desired: desired, observed: observed, current: current)
+        plan.observedDigest = observed.digest
+        plan.waves = ApplyGraph(changes: changes, desired: desired).waveCount
         return plan
     }
 
@@ -177,13 +180,15 @@ public struct Planner {
 
     private func nodeList(_ nodes: [String]) -> String { nodes.map { "Node/\($0)" }.joined(separator: ",") }
 
-    private func hostedBy(_ target: TargetState, node: String) -> [String] {
-        var hosts: [String] = []
-        for (name, state) in target.workloads.sorted(by: { $0.key < $1.key }) where state.replicas.contains(where: { $0.nodes.contains(node) }) {
-            hosts.append("Workload/\(name)")
+    /// What each node hosts, workloads then storage tiers, each by name: built once, since a
+    /// search per node is quadratic on large sites.
+    private func hostedBy(_ target: TargetState) -> [String: [String]] {
+        var hosts: [String: [String]] = [:]
+        for (name, state) in target.workloads.sorted(by: { $0.key < $1.key }) {
+            for node in Set(state.replicas.flatMap(\.nodes)).sorted() { hosts[node, default: []].append("Workload/\(name)") }
         }
-        for (name, state) in target.storageTiers.sorted(by: { $0.key < $1.key }) where state.drives.contains(where: { $0.node == node }) {
-            hosts.append("StorageTier/\(name)")
+        for (name, state) in target.storageTiers.sorted(by: { $0.key < $1.key }) {
+            for node in Set(state.drives.map(\.node)).sorted() { hosts[node, default: []].append("StorageTier/\(name)") }
         }
         return hosts
     }

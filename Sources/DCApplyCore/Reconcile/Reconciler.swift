@@ -103,7 +103,83 @@ public struct Reconciler: Sendable {
                             promises: PromiseVerdict.evaluate(plan, desired: failed.desired, observed: failed.observed))
     }
 
-    public func apply(_ plan: Plan, site: LoadedSite) async throws -> StoredState {
-        try await Executor(store: store, logger: logger).apply(plan, desired: site.desired, observed: site.observed, provider: provider(for:))
+    /// Applies a plan and throws when any action failed or was skipped (after recording what
+    /// was done). For callers that only need to know whether it all worked (the daemon).
+    public func apply(_ plan: Plan, site: LoadedSite, options: ApplyOptions = ApplyOptions()) async throws -> StoredState {
+        let outcome = try await execute(plan, site: site, options: options)
+        guard outcome.succeeded else {
+            let first = outcome.failed.first.map { "; first: \($0.change.action.rawValue) \($0.change.resource): \($0.error)" } ?? ""
+            throw DCApplyError(.provider, "apply incomplete: \(outcome.done) done, \(outcome.failed.count) failed, \(outcome.skipped.count) skipped\(first)")
+        }
+        return outcome.stored
+    }
+
+    /// Applies a plan under the state store's lock. An apply a dead process left unfinished is
+    /// dealt with first (see `recover`); when that changes the state, the plan is made again.
+    public func execute(_ plan: Plan, site: LoadedSite, options: ApplyOptions = ApplyOptions(),
+                        onEvent: (@Sendable (ApplyEvent) -> Void)? = nil) async throws -> ApplyOutcome {
+        try await withLock(command: "apply") {
+            var plan = plan
+            if try await recoverLocked(site: site, options: options) != nil {
+                plan = try self.plan(site, revision: plan.revision)
+            }
+            let executor = Executor(store: store, logger: logger, options: options, onEvent: onEvent)
+            return try await executor.apply(plan, desired: site.desired, observed: site.observed, provider: { try provider(for: $0) })
+        }
+    }
+
+    /// What `recover` did with an apply a dead process left unfinished.
+    public struct Recovery: Sendable {
+        /// The journal's id of the unfinished apply.
+        public var id: Int
+        public var startedAt: Date
+        public var host: String
+        /// Resumed (finished) when the manifests are those it was applying; else closed with
+        /// what was done recorded.
+        public var outcome: ApplyOutcome
+        public var resumed: Bool
+    }
+
+    /// Finds an apply left unfinished by a process that died, and finishes it when the manifests
+    /// are still those it applied (re-observing first: nothing done is repeated), or else
+    /// records what it did and closes it. Nil when there is none. Takes the lock.
+    public func recover(site: LoadedSite, options: ApplyOptions = ApplyOptions(),
+                        onEvent: (@Sendable (ApplyEvent) -> Void)? = nil) async throws -> Recovery? {
+        guard try store.unfinishedApply() != nil else { return nil }
+        return try await withLock(command: "apply (resume)") { try await recoverLocked(site: site, options: options, onEvent: onEvent) }
+    }
+
+    private func recoverLocked(site: LoadedSite, options: ApplyOptions, onEvent: (@Sendable (ApplyEvent) -> Void)? = nil) async throws -> Recovery? {
+        guard let unfinished = try store.unfinishedApply() else { return nil }
+        let plan = try Plan(json: unfinished.planJSON, source: "the journal of apply \(unfinished.id)")
+        let executor = Executor(store: store, logger: logger, options: options, onEvent: onEvent)
+        let sameManifests = plan.manifestDigest == site.desired.digest
+        let nodesStillThere = plan.changes.allSatisfy { $0.resource.kind != "Node" || site.observed.nodes[$0.resource.name] != nil }
+        if sameManifests && nodesStillThere {
+            logger.notice("resuming an interrupted apply", metadata: ["dcapply.apply": "\(unfinished.id)"])
+            let outcome = try await executor.resume(unfinished, plan: plan, desired: site.desired, observed: site.observed, provider: { try provider(for: $0) })
+            return Recovery(id: unfinished.id, startedAt: unfinished.startedAt, host: unfinished.host, outcome: outcome, resumed: true)
+        }
+        logger.notice("closing an interrupted apply: the manifests or nodes changed since", metadata: ["dcapply.apply": "\(unfinished.id)"])
+        let outcome = try executor.close(unfinished, plan: plan, observed: site.observed)
+        return Recovery(id: unfinished.id, startedAt: unfinished.startedAt, host: unfinished.host, outcome: outcome, resumed: false)
+    }
+
+    /// Runs `body` holding the state store's apply lock. A lock whose holder is a process on
+    /// this host that is no longer running is taken over (with a warning); a live holder, or
+    /// one on another host, makes this throw `DCApplyError(.locked)` naming it.
+    public func withLock<T: Sendable>(command: String, _ body: () async throws -> T) async throws -> T {
+        let me = LockHolder.current(command: command)
+        if let stale = try store.acquireLock(me, isStale: { $0.isAlive == false }) {
+            logger.warning("took over the apply lock of a process that is no longer running", metadata: ["dcapply.holder": "\(stale)"])
+        }
+        do {
+            let result = try await body()
+            try store.releaseLock(me)
+            return result
+        } catch {
+            try? store.releaseLock(me)
+            throw error
+        }
     }
 }

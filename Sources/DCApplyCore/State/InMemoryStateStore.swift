@@ -7,6 +7,9 @@ public final class InMemoryStateStore: StateStore {
         var state = StoredState()
         var overrides: [String: NodeOverride] = [:]
         var history: [ApplyRecord] = []
+        var lock: LockHolder?
+        var journals: [UnfinishedApply] = []
+        var finished: Set<Int> = []
     }
 
     private let contents = Mutex(Contents())
@@ -32,6 +35,60 @@ public final class InMemoryStateStore: StateStore {
     }
 
     public func history() throws -> [ApplyRecord] { contents.withLock { $0.history } }
+
+    public func acquireLock(_ holder: LockHolder, isStale: (LockHolder) -> Bool) throws -> LockHolder? {
+        let (current, takenOver): (LockHolder?, Bool) = contents.withLock { contents in
+            if let current = contents.lock {
+                guard isStale(current) else { return (current, false) }
+                contents.lock = holder
+                return (current, true)
+            }
+            contents.lock = holder
+            return (nil, false)
+        }
+        guard let current else { return nil }
+        if takenOver { return current }
+        throw DCApplyError.locked(by: current, path: "memory:")
+    }
+
+    public func releaseLock(_ holder: LockHolder) throws {
+        contents.withLock { if $0.lock?.host == holder.host && $0.lock?.pid == holder.pid { $0.lock = nil } }
+    }
+
+    public func lockHolder() throws -> LockHolder? { contents.withLock { $0.lock } }
+
+    public func breakLock() throws { contents.withLock { $0.lock = nil } }
+
+    public func beginApply(planJSON: String, baseSerial: Int, user: String, host: String, startedAt: Date) throws -> Int {
+        try contents.withLock { contents in
+            guard contents.state.serial == baseSerial else {
+                throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(contents.state.serial), plan made at \(baseSerial)); plan again")
+            }
+            let id = contents.journals.count + 1
+            contents.journals.append(UnfinishedApply(id: id, planJSON: planJSON, baseSerial: baseSerial, startedAt: startedAt, user: user, host: host, steps: [:]))
+            return id
+        }
+    }
+
+    public func recordStep(apply: Int, _ step: JournalStep, change: Change) throws {
+        contents.withLock { contents in
+            guard contents.journals.indices.contains(apply - 1) else { return }
+            contents.journals[apply - 1].steps[step.index] = step
+        }
+    }
+
+    public func unfinishedApply() throws -> UnfinishedApply? {
+        contents.withLock { contents in contents.journals.last { !contents.finished.contains($0.id) } }
+    }
+
+    public func finishApply(_ id: Int, target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord) throws -> StoredState {
+        guard let journal = contents.withLock({ contents in contents.journals.first { $0.id == id && !contents.finished.contains(id) } }) else {
+            throw DCApplyError(.stateStore, "apply \(id) is not open in the journal")
+        }
+        let state = try commitApply(target: target, estimatedW: estimatedW, powerStates: powerStates, record: record, expectedSerial: journal.baseSerial)
+        contents.withLock { _ = $0.finished.insert(id) }
+        return state
+    }
 
     public func overrides() throws -> [String: NodeOverride] { contents.withLock { $0.overrides } }
 

@@ -15,6 +15,9 @@ public final class SQLiteStateStore: StateStore {
             configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
+                // In WAL mode NORMAL survives a crash of the process (a commit is in the WAL when it
+                // returns); an OS crash may lose the last commits, which the apply journal redoes.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
             database = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrator.migrate(database)
@@ -43,6 +46,23 @@ public final class SQLiteStateStore: StateStore {
                                             user TEXT NOT NULL, host TEXT NOT NULL, revision TEXT, manifest_digest TEXT NOT NULL,
                                             plan_digest TEXT NOT NULL, summary TEXT NOT NULL, change_count INTEGER NOT NULL, serial INTEGER NOT NULL);
                 INSERT INTO meta (key, value) VALUES ('serial', '0');
+                """)
+        }
+        migrator.registerMigration("v2-journal") { db in
+            try db.execute(sql: """
+                ALTER TABLE apply_history ADD COLUMN status TEXT NOT NULL DEFAULT 'completed';
+                ALTER TABLE apply_history ADD COLUMN done INTEGER;
+                ALTER TABLE apply_history ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE apply_history ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE apply_history ADD COLUMN resumes INTEGER;
+                CREATE TABLE apply_lock (id INTEGER PRIMARY KEY CHECK (id = 1), host TEXT NOT NULL, pid INTEGER NOT NULL,
+                                         process_start TEXT, since TEXT NOT NULL, command TEXT NOT NULL);
+                CREATE TABLE apply_journal (id INTEGER PRIMARY KEY AUTOINCREMENT, plan_json TEXT NOT NULL, base_serial INTEGER NOT NULL,
+                                            started_at TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL,
+                                            finished_at TEXT, history_id INTEGER);
+                CREATE TABLE journal_step (apply_id INTEGER NOT NULL REFERENCES apply_journal(id), step INTEGER NOT NULL,
+                                           action TEXT NOT NULL, resource TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+                                           error TEXT, updated_at TEXT NOT NULL, PRIMARY KEY (apply_id, step));
                 """)
         }
         return migrator
@@ -93,53 +113,62 @@ public final class SQLiteStateStore: StateStore {
     public func commitApply(target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int) throws -> StoredState {
         try wrap("record the apply") {
             try database.write { db in
-                let serial = Int(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'serial'") ?? "0") ?? 0
-                guard serial == expectedSerial else {
-                    throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(serial), plan made at \(expectedSerial)); plan again")
-                }
-                for table in ["node_assignment", "workload_state", "replica", "tier_state", "tier_drive", "access_grant"] {
-                    try db.execute(sql: "DELETE FROM \(table)")
-                }
-                for (node, state) in target.nodes {
-                    try db.execute(sql: "INSERT INTO node_assignment (node, pool, power_state, estimated_w) VALUES (?, ?, ?, ?)",
-                                   arguments: [node, state.pool, state.powerState.rawValue, estimatedW[node] ?? 0])
-                }
-                for (name, state) in target.workloads {
-                    try db.execute(sql: "INSERT INTO workload_state (workload, unplaced) VALUES (?, ?)", arguments: [name, state.unplaced])
-                    for replica in state.replicas {
-                        for (position, node) in replica.nodes.enumerated() {
-                            try db.execute(sql: "INSERT INTO replica (workload, replica_index, position, node) VALUES (?, ?, ?, ?)",
-                                           arguments: [name, replica.index, position, node])
-                        }
-                    }
-                }
-                for (name, state) in target.storageTiers {
-                    try db.execute(sql: "INSERT INTO tier_state (tier, raw_tib, satisfied) VALUES (?, ?, ?)", arguments: [name, state.rawTiB, state.satisfied])
-                    for drive in state.drives {
-                        try db.execute(sql: "INSERT INTO tier_drive (node, drive, tier) VALUES (?, ?, ?)", arguments: [drive.node, drive.drive, name])
-                    }
-                }
-                for (policy, pools) in target.grants {
-                    for pool in pools { try db.execute(sql: "INSERT INTO access_grant (policy, pool) VALUES (?, ?)", arguments: [policy, pool]) }
-                }
-                let now = Self.timestamp(record.finishedAt)
-                for (node, power) in powerStates {
-                    try db.execute(sql: """
-                        INSERT INTO node_observed (node, power_state, updated_at) VALUES (?, ?, ?)
-                        ON CONFLICT(node) DO UPDATE SET power_state = excluded.power_state, updated_at = excluded.updated_at
-                        """, arguments: [node, power.rawValue, now])
-                }
-                let next = serial + 1
-                try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'serial'", arguments: [String(next)])
-                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('manifestDigest', ?), ('revision', ?)", arguments: [record.manifestDigest, record.revision])
-                try db.execute(sql: """
-                    INSERT INTO apply_history (started_at, finished_at, user, host, revision, manifest_digest, plan_digest, summary, change_count, serial)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [Self.timestamp(record.startedAt), now, record.user, record.host, record.revision,
-                                     record.manifestDigest, record.planDigest, record.summary, record.changeCount, next])
-                return StoredState(target: target, serial: next, manifestDigest: record.manifestDigest, revision: record.revision, estimatedW: estimatedW)
+                try Self.write(db, target: target, estimatedW: estimatedW, powerStates: powerStates, record: record, expectedSerial: expectedSerial).state
             }
         }
+    }
+
+    /// Replaces the applied target and appends the history record; the caller's transaction.
+    private static func write(_ db: Database, target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState],
+                              record: ApplyRecord, expectedSerial: Int) throws -> (state: StoredState, historyID: Int64) {
+        let serial = Int(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'serial'") ?? "0") ?? 0
+        guard serial == expectedSerial else {
+            throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(serial), plan made at \(expectedSerial)); plan again")
+        }
+        for table in ["node_assignment", "workload_state", "replica", "tier_state", "tier_drive", "access_grant"] {
+            try db.execute(sql: "DELETE FROM \(table)")
+        }
+        for (node, state) in target.nodes {
+            try db.execute(sql: "INSERT INTO node_assignment (node, pool, power_state, estimated_w) VALUES (?, ?, ?, ?)",
+                           arguments: [node, state.pool, state.powerState.rawValue, estimatedW[node] ?? 0])
+        }
+        for (name, state) in target.workloads {
+            try db.execute(sql: "INSERT INTO workload_state (workload, unplaced) VALUES (?, ?)", arguments: [name, state.unplaced])
+            for replica in state.replicas {
+                for (position, node) in replica.nodes.enumerated() {
+                    try db.execute(sql: "INSERT INTO replica (workload, replica_index, position, node) VALUES (?, ?, ?, ?)",
+                                   arguments: [name, replica.index, position, node])
+                }
+            }
+        }
+        for (name, state) in target.storageTiers {
+            try db.execute(sql: "INSERT INTO tier_state (tier, raw_tib, satisfied) VALUES (?, ?, ?)", arguments: [name, state.rawTiB, state.satisfied])
+            for drive in state.drives {
+                try db.execute(sql: "INSERT INTO tier_drive (node, drive, tier) VALUES (?, ?, ?)", arguments: [drive.node, drive.drive, name])
+            }
+        }
+        for (policy, pools) in target.grants {
+            for pool in pools { try db.execute(sql: "INSERT INTO access_grant (policy, pool) VALUES (?, ?)", arguments: [policy, pool]) }
+        }
+        let now = timestamp(record.finishedAt)
+        for (node, power) in powerStates {
+            try db.execute(sql: """
+                INSERT INTO node_observed (node, power_state, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT(node) DO UPDATE SET power_state = excluded.power_state, updated_at = excluded.updated_at
+                """, arguments: [node, power.rawValue, now])
+        }
+        let next = serial + 1
+        try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'serial'", arguments: [String(next)])
+        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('manifestDigest', ?), ('revision', ?)", arguments: [record.manifestDigest, record.revision])
+        try db.execute(sql: """
+            INSERT INTO apply_history (started_at, finished_at, user, host, revision, manifest_digest, plan_digest, summary, change_count, serial,
+                                       status, done, failed, skipped, resumes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [timestamp(record.startedAt), now, record.user, record.host, record.revision,
+                             record.manifestDigest, record.planDigest, record.summary, record.changeCount, next,
+                             record.status.rawValue, record.done, record.failed, record.skipped, record.resumes])
+        return (StoredState(target: target, serial: next, manifestDigest: record.manifestDigest, revision: record.revision, estimatedW: estimatedW),
+                db.lastInsertedRowID)
     }
 
     public func history() throws -> [ApplyRecord] {
@@ -148,7 +177,9 @@ public final class SQLiteStateStore: StateStore {
                 try Row.fetchAll(db, sql: "SELECT * FROM apply_history ORDER BY id").map { row in
                     ApplyRecord(id: row["id"], startedAt: Self.date(row["started_at"]), finishedAt: Self.date(row["finished_at"]),
                                 user: row["user"], host: row["host"], revision: row["revision"], manifestDigest: row["manifest_digest"],
-                                planDigest: row["plan_digest"], summary: row["summary"], changeCount: row["change_count"], serial: row["serial"])
+                                planDigest: row["plan_digest"], summary: row["summary"], changeCount: row["change_count"], serial: row["serial"],
+                                status: ApplyStatus(rawValue: row["status"]) ?? .completed, done: row["done"], failed: row["failed"],
+                                skipped: row["skipped"], resumes: row["resumes"])
                 }
             }
         }
@@ -174,6 +205,113 @@ public final class SQLiteStateStore: StateStore {
                 if let health { try db.execute(sql: "UPDATE node_observed SET health = ? WHERE node = ?", arguments: [health?.rawValue, node]) }
                 if let powerState { try db.execute(sql: "UPDATE node_observed SET power_state = ? WHERE node = ?", arguments: [powerState?.rawValue, node]) }
                 try db.execute(sql: "UPDATE node_observed SET updated_at = ? WHERE node = ?", arguments: [Self.timestamp(Date()), node])
+            }
+        }
+    }
+
+    // MARK: Lock and journal
+
+    public func acquireLock(_ holder: LockHolder, isStale: (LockHolder) -> Bool) throws -> LockHolder? {
+        let (current, takenOver): (LockHolder?, Bool) = try wrap("take the apply lock") {
+            try database.write { db in
+                if let row = try Row.fetchOne(db, sql: "SELECT * FROM apply_lock WHERE id = 1") {
+                    let current = Self.holder(row)
+                    guard isStale(current) else { return (current, false) }
+                    try db.execute(sql: "DELETE FROM apply_lock WHERE id = 1")
+                    try Self.insertLock(db, holder)
+                    return (current, true)
+                }
+                try Self.insertLock(db, holder)
+                return (nil, false)
+            }
+        }
+        guard let current else { return nil }
+        if takenOver { return current }
+        throw DCApplyError.locked(by: current, path: path)
+    }
+
+    private static func insertLock(_ db: Database, _ holder: LockHolder) throws {
+        try db.execute(sql: "INSERT INTO apply_lock (id, host, pid, process_start, since, command) VALUES (1, ?, ?, ?, ?, ?)",
+                       arguments: [holder.host, holder.pid, holder.processStart, timestamp(holder.since), holder.command])
+    }
+
+    private static func holder(_ row: Row) -> LockHolder {
+        LockHolder(host: row["host"], pid: row["pid"], processStart: row["process_start"], since: date(row["since"]), command: row["command"])
+    }
+
+    public func releaseLock(_ holder: LockHolder) throws {
+        try wrap("release the apply lock") {
+            try database.write { db in
+                try db.execute(sql: "DELETE FROM apply_lock WHERE id = 1 AND host = ? AND pid = ?", arguments: [holder.host, holder.pid])
+            }
+        }
+    }
+
+    public func lockHolder() throws -> LockHolder? {
+        try wrap("read the apply lock") {
+            try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM apply_lock WHERE id = 1").map(Self.holder) }
+        }
+    }
+
+    public func breakLock() throws {
+        try wrap("break the apply lock") {
+            try database.write { db in try db.execute(sql: "DELETE FROM apply_lock") }
+        }
+    }
+
+    public func beginApply(planJSON: String, baseSerial: Int, user: String, host: String, startedAt: Date) throws -> Int {
+        try wrap("begin the apply journal") {
+            try database.write { db in
+                let serial = Int(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'serial'") ?? "0") ?? 0
+                guard serial == baseSerial else {
+                    throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(serial), plan made at \(baseSerial)); plan again")
+                }
+                try db.execute(sql: "INSERT INTO apply_journal (plan_json, base_serial, started_at, user, host) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [planJSON, baseSerial, Self.timestamp(startedAt), user, host])
+                return Int(db.lastInsertedRowID)
+            }
+        }
+    }
+
+    public func recordStep(apply: Int, _ step: JournalStep, change: Change) throws {
+        try wrap("journal an action") {
+            try database.write { db in
+                try db.execute(sql: """
+                    INSERT INTO journal_step (apply_id, step, action, resource, state, attempts, error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(apply_id, step) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, error = excluded.error,
+                                                              updated_at = excluded.updated_at
+                    """, arguments: [apply, step.index, change.action.rawValue, change.resource.description, step.state.rawValue,
+                                     step.attempts, step.error, Self.timestamp(Date())])
+            }
+        }
+    }
+
+    public func unfinishedApply() throws -> UnfinishedApply? {
+        try wrap("read the apply journal") {
+            try database.read { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM apply_journal WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1") else { return nil }
+                let id: Int = row["id"]
+                var steps: [Int: JournalStep] = [:]
+                for step in try Row.fetchAll(db, sql: "SELECT step, state, attempts, error FROM journal_step WHERE apply_id = ?", arguments: [id]) {
+                    steps[step["step"]] = JournalStep(index: step["step"], state: StepState(rawValue: step["state"]) ?? .started,
+                                                      attempts: step["attempts"], error: step["error"])
+                }
+                return UnfinishedApply(id: id, planJSON: row["plan_json"], baseSerial: row["base_serial"], startedAt: Self.date(row["started_at"]),
+                                       user: row["user"], host: row["host"], steps: steps)
+            }
+        }
+    }
+
+    public func finishApply(_ id: Int, target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord) throws -> StoredState {
+        try wrap("record the apply") {
+            try database.write { db in
+                guard let base = try Int.fetchOne(db, sql: "SELECT base_serial FROM apply_journal WHERE id = ? AND finished_at IS NULL", arguments: [id]) else {
+                    throw DCApplyError(.stateStore, "apply \(id) is not open in the journal")
+                }
+                let (state, historyID) = try Self.write(db, target: target, estimatedW: estimatedW, powerStates: powerStates, record: record, expectedSerial: base)
+                try db.execute(sql: "UPDATE apply_journal SET finished_at = ?, history_id = ? WHERE id = ?",
+                               arguments: [Self.timestamp(record.finishedAt), historyID, id])
+                return state
             }
         }
     }

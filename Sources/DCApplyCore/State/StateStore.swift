@@ -32,9 +32,22 @@ public struct ApplyRecord: Hashable, Sendable {
     public var summary: String
     public var changeCount: Int
     public var serial: Int
+    public var status: ApplyStatus
+    /// Actions done, failed and skipped (all done for applies recorded before the journal).
+    public var done: Int
+    public var failed: Int
+    public var skipped: Int
+    /// The history id of the interrupted apply this one finished.
+    public var resumes: Int?
 
     public init(id: Int = 0, startedAt: Date, finishedAt: Date, user: String, host: String, revision: String?,
-                manifestDigest: String, planDigest: String, summary: String, changeCount: Int, serial: Int = 0) {
+                manifestDigest: String, planDigest: String, summary: String, changeCount: Int, serial: Int = 0,
+                status: ApplyStatus = .completed, done: Int? = nil, failed: Int = 0, skipped: Int = 0, resumes: Int? = nil) {
+        self.status = status
+        self.done = done ?? changeCount
+        self.failed = failed
+        self.skipped = skipped
+        self.resumes = resumes
         self.id = id
         self.startedAt = startedAt
         self.finishedAt = finishedAt
@@ -55,7 +68,7 @@ public struct ApplyRecord: Hashable, Sendable {
 /// record in one transaction, or nothing; it refuses (throws) when the stored serial is not
 /// `expectedSerial`, so two applies from the same plan cannot both land. `load` of a new store
 /// returns an empty target at serial 0.
-public protocol StateStore: LocalHardwareStore {
+public protocol StateStore: LocalHardwareStore, ApplyJournal {
     func load() throws -> StoredState
     func commitApply(target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int) throws -> StoredState
     func history() throws -> [ApplyRecord]

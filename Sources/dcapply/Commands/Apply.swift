@@ -1,6 +1,7 @@
 import ArgumentParser
 import DCApplyCore
 import Foundation
+import Synchronization
 
 struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,7 +9,20 @@ struct Apply: AsyncParsableCommand {
         discussion: """
             Shows the plan first. On a terminal it asks before changing anything; --yes skips the
             question; without a terminal and without --yes it changes nothing and exits 1.
-            When part of the demand cannot be placed, the rest is applied and the exit code is 1.
+            --plan FILE applies a plan saved by `dcapply plan --out FILE` without asking, and is
+            refused (exit 1) when the manifests, the observed hardware or the state changed since.
+
+            Apply runs the plan as a graph (power on before placing, free a node before it leaves
+            its pool or powers off, a moved replica starts on its new node before it stops on the
+            old), at most --parallelism actions at once, and in waves where a RedundancyPolicy's
+            maxUnavailable bounds how many members of a target are disrupted at once. Transient
+            provider errors are retried with backoff; a failed action skips only what depends on it.
+            Every action is journalled in the state store before and after it runs: if dcapply dies
+            mid-apply, the next `dcapply apply` finishes the same plan without repeating what was
+            done (or, if the manifests changed meanwhile, records what was done and plans afresh).
+
+            Exit 0 when everything was applied; 1 when an action failed or part of the demand
+            cannot be placed (what was done is recorded); 3 when another apply holds the state lock.
             """)
 
     @OptionGroup var manifests: ManifestPaths
@@ -18,18 +32,51 @@ struct Apply: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Apply without asking.")
     var yes = false
 
+    @Option(name: .customLong("plan"), help: ArgumentHelp("Apply this saved plan (from `dcapply plan --out FILE`) instead of planning again.", valueName: "FILE"))
+    var savedPlan: String?
+
+    @Option(help: "Actions carried out at once, at most.")
+    var parallelism = 8
+
+    func validate() throws {
+        guard parallelism >= 1 else { throw ValidationError("--parallelism must be at least 1") }
+    }
+
     func run() async throws {
         try await runReportingErrors(options) {
             let pipeline = try Pipeline(options: options, solver: solver)
+            let applyOptions = ApplyOptions(parallelism: parallelism, failpoints: try Failpoints.fromEnvironment())
             let site = try await pipeline.load(manifests.paths)
-            let plan = try pipeline.plan(site)
+
+            // An apply a dead process left unfinished comes first.
+            if let recovery = try await pipeline.reconciler.recover(site: site, options: applyOptions, onEvent: progressReporter(total: nil)) {
+                options.console.endProgress()
+                let o = recovery.outcome
+                let when = ISO8601DateFormatter().string(from: recovery.startedAt)
+                if recovery.resumed {
+                    options.console.info("Resumed the apply interrupted on \(recovery.host) (started \(when)): \(o.done) actions done in all, \(o.failed.count) failed, \(o.skipped.count) skipped; state serial \(o.stored.serial).")
+                } else {
+                    options.console.info("Closed the apply interrupted on \(recovery.host) (started \(when)): the manifests or nodes changed since, so what it did (\(o.done) actions) is recorded and a new plan follows.")
+                }
+                report(o.failed)
+            }
+
+            let fresh = try pipeline.plan(site)
+            var plan = fresh
+            if let savedPlan {
+                let saved = try SavedPlan.read(savedPlan)
+                if let why = SavedPlan.staleness(saved, fresh: fresh, stored: try pipeline.reconciler.store.load()) {
+                    throw DCApplyError(.invalidInput, "refused to apply the saved plan \(savedPlan): \(why). Make a new plan with `dcapply plan --out`.")
+                }
+                plan = saved
+            }
             Output.print(pipeline.render(plan))
             guard !plan.isEmpty else {
                 if options.output == .text { options.console.info("Nothing to apply.") }
                 if plan.hasErrors { throw ExitCode(1) }
                 return
             }
-            if !yes {
+            if !yes && savedPlan == nil {
                 guard isatty(STDIN_FILENO) == 1 else {
                     options.console.error("not applied: there is no terminal to confirm on. Pass --yes to apply without asking.")
                     throw ExitCode(1)
@@ -40,9 +87,41 @@ struct Apply: AsyncParsableCommand {
                     throw ExitCode(1)
                 }
             }
-            let stored = try await pipeline.reconciler.apply(plan, site: site)
-            options.console.info("Applied \(plan.changes.count) change\(plan.changes.count == 1 ? "" : "s"); state serial \(stored.serial).")
+            let outcome = try await pipeline.reconciler.execute(plan, site: site, options: applyOptions,
+                                                                onEvent: progressReporter(total: plan.changes.count))
+            options.console.endProgress()
+            report(outcome.failed)
+            let waves = plan.waves > 1 ? " in \(plan.waves) waves" : ""
+            if outcome.succeeded {
+                options.console.info("Applied \(outcome.done) change\(outcome.done == 1 ? "" : "s")\(waves); state serial \(outcome.stored.serial).")
+            } else {
+                options.console.error("apply incomplete: \(outcome.done) done, \(outcome.failed.count) failed, \(outcome.skipped.count) skipped (they depend on a failed action). What was done is recorded (state serial \(outcome.stored.serial)); run apply again to retry the rest.")
+                throw ExitCode(1)
+            }
             if plan.hasErrors { throw ExitCode(1) }
+        }
+    }
+
+    private func report(_ failures: [(change: Change, error: String)]) {
+        for failure in failures {
+            options.console.error("\(failure.change.action.rawValue) \(failure.change.resource): \(failure.error)")
+        }
+    }
+
+    /// Progress on a terminal, retries as warnings.
+    private func progressReporter(total: Int?) -> @Sendable (ApplyEvent) -> Void {
+        let console = options.console
+        let finished = Mutex(0)
+        return { event in
+            switch event.kind {
+            case .done, .failed, .skipped, .alreadyDone:
+                let count = finished.withLock { $0 += 1; return $0 }
+                console.progress("Applying: \(count)\(total.map { "/\($0)" } ?? "") actions finished…")
+            case .retrying(let attempt, let error):
+                console.write("warning: \(event.change.action.rawValue) \(event.change.resource): attempt \(attempt) failed (\(error)); retrying")
+            case .started:
+                break
+            }
         }
     }
 }

@@ -17,12 +17,19 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Exit 2 when the plan has changes, 0 when it has none.")
     var detailedExitcode = false
 
+    @Option(help: ArgumentHelp("Also save the plan (JSON) to FILE, for `dcapply apply --plan FILE`.", valueName: "FILE"))
+    var out: String?
+
     func run() async throws {
         try await runReportingErrors(options) {
             let pipeline = try Pipeline(options: options, solver: solver)
             let site = try await pipeline.load(manifests.paths)
             let plan = try pipeline.plan(site)
             Output.print(pipeline.render(plan))
+            if let out {
+                try SavedPlan.write(plan, to: out)
+                options.console.info("Saved the plan to \(out); apply it with: dcapply apply --plan \(out) \(manifests.paths.joined(separator: " "))")
+            }
             if plan.hasErrors { throw ExitCode(1) }
             if detailedExitcode && !plan.isEmpty { throw ExitCode(2) }
         }

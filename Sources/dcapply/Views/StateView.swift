@@ -32,18 +32,30 @@ enum StateView {
         let entries: [[String: Any]] = records.map {
             ["id": $0.id, "startedAt": formatter.string(from: $0.startedAt), "finishedAt": formatter.string(from: $0.finishedAt),
              "user": $0.user, "host": $0.host, "revision": $0.revision ?? NSNull(), "manifestDigest": $0.manifestDigest,
-             "planDigest": $0.planDigest, "summary": $0.summary, "changes": $0.changeCount, "serial": $0.serial]
+             "planDigest": $0.planDigest, "summary": $0.summary, "changes": $0.changeCount, "serial": $0.serial,
+             "status": $0.status.rawValue, "done": $0.done, "failed": $0.failed, "skipped": $0.skipped]
         }
         guard let data = try? JSONSerialization.data(withJSONObject: entries, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return "[]" }
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// `completed`, `partial (3 failed, 5 skipped)`, `interrupted (12 of 40 done)`, `resumed`.
+    static func status(_ record: ApplyRecord) -> String {
+        switch record.status {
+        case .completed: "completed"
+        case .resumed where record.failed + record.skipped == 0: "resumed after a crash"
+        case .resumed, .partial: "\(record.status == .resumed ? "resumed, " : "")partial (\(record.failed) failed, \(record.skipped) skipped)"
+        case .interrupted: "interrupted (\(record.done) of \(record.changeCount) done)"
+        }
+    }
+
     static func text(_ records: [ApplyRecord]) -> String {
         guard !records.isEmpty else { return "No applies yet." }
         let formatter = ISO8601DateFormatter()
-        var rows = [["#", "FINISHED", "USER", "HOST", "REVISION", "SERIAL", "SUMMARY"]]
+        var rows = [["#", "FINISHED", "USER", "HOST", "REVISION", "SERIAL", "STATUS", "SUMMARY"]]
         for record in records {
-            rows.append(["\(record.id)", formatter.string(from: record.finishedAt), record.user, record.host, record.revision ?? "-", "\(record.serial)", record.summary])
+            rows.append(["\(record.id)", formatter.string(from: record.finishedAt), record.user, record.host, record.revision ?? "-", "\(record.serial)",
+                         status(record), record.summary])
         }
         return Table.render(rows)
     }

@@ -1,0 +1,41 @@
+import DCApplyCore
+import Foundation
+
+/// `plan --out FILE` and `apply --plan FILE`: the plan's JSON, bound to the manifests, the
+/// observed hardware and the state serial it was made from.
+enum SavedPlan {
+    static func write(_ plan: Plan, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            // Write beside, then rename: a reader never sees half a plan.
+            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+            try Data((plan.json + "\n").utf8).write(to: temporary)
+            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        } catch {
+            throw DCApplyError(.fileSystem, "cannot save the plan to \(path): \(error.localizedDescription)")
+        }
+    }
+
+    static func read(_ path: String) throws -> Plan {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DCApplyError(.fileSystem, "cannot read the saved plan \(path)")
+        }
+        return try Plan(json: String(decoding: data, as: UTF8.self), source: path)
+    }
+
+    /// Why a saved plan may no longer be applied, or nil when it still fits.
+    static func staleness(_ saved: Plan, fresh: Plan, stored: StoredState) -> String? {
+        var reasons: [String] = []
+        if saved.manifestDigest != fresh.manifestDigest {
+            reasons.append("the manifests changed (digest \(saved.manifestDigest.prefix(12)) when planned, \(fresh.manifestDigest.prefix(12)) now)")
+        }
+        if saved.observedDigest.isEmpty || saved.observedDigest != fresh.observedDigest {
+            reasons.append("the observed hardware changed (inventory, health or power)")
+        }
+        if saved.stateSerial != stored.serial {
+            reasons.append("the state changed (serial \(saved.stateSerial) when planned, \(stored.serial) now: another apply ran)")
+        }
+        return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
+    }
+}
