@@ -12,6 +12,12 @@ public enum ManifestDiff {
         public var path: String
         public var before: String?
         public var after: String?
+
+        public init(path: String, before: String?, after: String?) {
+            self.path = path
+            self.before = before
+            self.after = after
+        }
     }
 
     /// One resource that was added, removed or modified.
