@@ -124,11 +124,23 @@ struct SpecDecoder {
                 provider = .local(inventoryPath: Self.relativeIfPossible(resolved), declaredPath: declared,
                                   declaredAt: (local.field("inventory") ?? local).location(in: file))
             } else if let redfish = providerNode?.field("redfish") {
+                // Relative paths resolve against this manifest's folder, as the local inventory does.
+                let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+                func resolved(_ path: String?) -> String? {
+                    guard let path else { return nil }
+                    return path.hasPrefix("/") ? path : Self.relativeIfPossible(base.appendingPathComponent(path).path)
+                }
+                func resolvedReference(_ reference: String?) -> String? {
+                    guard let reference, reference.hasPrefix("file:") else { return reference }
+                    return resolved(String(reference.dropFirst("file:".count))).map { "file:" + $0 }
+                }
                 provider = .redfish(RedfishConfiguration(
-                    endpoints: redfish.field("endpoints")?.textList ?? [], endpointsFile: redfish.field("endpointsFile")?.text,
-                    usernameFrom: redfish.field("usernameFrom")?.text, passwordFrom: redfish.field("passwordFrom")?.text,
-                    caFile: redfish.field("caFile")?.text, insecureSkipVerify: redfish.field("insecureSkipVerify")?.boolean ?? false,
-                    concurrency: redfish.field("concurrency")?.integer ?? 32, labelsFrom: redfish.field("labelsFrom")?.text))
+                    endpoints: redfish.field("endpoints")?.textList ?? [], endpointsFile: resolved(redfish.field("endpointsFile")?.text),
+                    usernameFrom: resolvedReference(redfish.field("usernameFrom")?.text),
+                    passwordFrom: resolvedReference(redfish.field("passwordFrom")?.text),
+                    caFile: resolved(redfish.field("caFile")?.text), insecureSkipVerify: redfish.field("insecureSkipVerify")?.boolean ?? false,
+                    concurrency: redfish.field("concurrency")?.integer ?? 32, labelsFrom: resolved(redfish.field("labelsFrom")?.text),
+                    source: redfish.location(in: file)))
             } else {
                 provider = .exec(command: providerNode?.field("exec")?.field("command")?.textList ?? [])
             }

@@ -33,7 +33,8 @@ struct SchemaValidator {
             if format == .dnsLabel, text.utf8.count > 63 {
                 error("is \(text.utf8.count) characters long; a DNS label has at most 63", node, path)
             } else if !format.check(text) {
-                error("expected \(format.expectation), got \(quoted(text))", node, path)
+                // A value where a secret reference belongs may be the secret itself: never echo it.
+                error("expected \(format.expectation), got \(format == .secretReference ? "a literal value (not shown)" : quoted(text))", node, path)
             }
         case .enumeration(let values):
             guard let text = scalarText(node, path: path, expected: "one of \(values.joined(separator: ", "))") else { return }

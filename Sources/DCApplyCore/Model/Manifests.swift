@@ -48,6 +48,8 @@ public enum ProviderConfiguration: Hashable, Sendable {
 }
 
 /// How to reach a site's BMCs. Credentials are references (`env:NAME`, `file:PATH`), never values.
+/// Relative paths (`endpointsFile`, `caFile`, `labelsFrom`, `file:` references) are already
+/// resolved against the Site's manifest file.
 public struct RedfishConfiguration: Hashable, Sendable {
     public var endpoints: [String]
     public var endpointsFile: String?
@@ -57,6 +59,22 @@ public struct RedfishConfiguration: Hashable, Sendable {
     public var insecureSkipVerify: Bool
     public var concurrency: Int
     public var labelsFrom: String?
+    /// Where `provider.redfish` is written, for diagnostics.
+    public var source: SourceLocation?
+
+    public init(endpoints: [String], endpointsFile: String? = nil, usernameFrom: String? = nil, passwordFrom: String? = nil,
+                caFile: String? = nil, insecureSkipVerify: Bool = false, concurrency: Int = 32, labelsFrom: String? = nil,
+                source: SourceLocation? = nil) {
+        self.endpoints = endpoints
+        self.endpointsFile = endpointsFile
+        self.usernameFrom = usernameFrom
+        self.passwordFrom = passwordFrom
+        self.caFile = caFile
+        self.insecureSkipVerify = insecureSkipVerify
+        self.concurrency = concurrency
+        self.labelsFrom = labelsFrom
+        self.source = source
+    }
 }
 
 /// How members must be spread across failure domains, and how disruptive a change may be.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DCApplyCore
+import DCApplyRedfish
 
 /// Loads and plans, printing diagnostics; shared by plan and apply.
 struct Pipeline {
@@ -9,7 +10,7 @@ struct Pipeline {
     init(options: CommonOptions, solver: SolverOptions? = nil) throws {
         self.options = options
         reconciler = Reconciler(store: try options.openStore(), solver: GreedyPlacementSolver(solveTime: solver?.seconds),
-                                logger: options.makeLogger())
+                                logger: options.makeLogger(), providers: RedfishProviders.factory())
     }
 
     /// The loaded site, or exit 1 after printing every error.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DCApplyCore
+import DCApplyRedfish
 import Foundation
 
 struct Validate: AsyncParsableCommand {
@@ -13,7 +14,7 @@ struct Validate: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(options) {
             // An in-memory store: validation never creates or reads the state file.
-            let reconciler = Reconciler(store: InMemoryStateStore(), logger: options.makeLogger())
+            let reconciler = Reconciler(store: InMemoryStateStore(), logger: options.makeLogger(), providers: RedfishProviders.factory())
             let site = try await reconciler.load(manifests.paths)
             options.console.diagnostics(site.diagnostics)
             if site.diagnostics.hasErrors {

@@ -1,0 +1,17 @@
+import DCApplyCore
+import Foundation
+import Logging
+
+/// The factory the executable hands to `Reconciler`: a `RedfishProvider` for `provider.redfish`
+/// Sites, nil for the others. Providers made by one factory share what they learnt of where
+/// each node lives.
+public enum RedfishProviders {
+    public static func factory(settings: RedfishSettings = RedfishSettings(),
+                               environment: [String: String] = ProcessInfo.processInfo.environment) -> ProviderFactory {
+        let directory = NodeDirectory()
+        return { site, _, logger in
+            guard case .redfish(let configuration) = site.provider else { return nil }
+            return RedfishProvider(configuration: configuration, settings: settings, logger: logger, environment: environment, directory: directory)
+        }
+    }
+}
