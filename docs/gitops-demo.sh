@@ -52,7 +52,7 @@ echo "push → applied by the interval: $(elapsed "$start" "$(now)") s"
 # 4. A push announced by a signed webhook.
 start=$(now); sha=$(commit "Three replicas" 2 3)
 body='{"ref":"refs/heads/main"}'
-signature=$(printf '%s' "$body" | openssl dgst -sha256 -hmac s3cret | sed 's/.*= //')
+signature=$(python3 -c 'import hashlib, hmac, sys; print(hmac.new(b"s3cret", sys.argv[1].encode(), hashlib.sha256).hexdigest())' "$body")
 curl -s --noproxy "*" -o /dev/null -w "webhook: HTTP %{http_code}\n" -H "X-Hub-Signature-256: sha256=$signature" --data-binary "$body" "$url/hooks/git"
 wait_applied "$sha"
 echo "push + webhook → applied: $(elapsed "$start" "$(now)") s"

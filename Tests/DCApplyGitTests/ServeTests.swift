@@ -126,3 +126,18 @@ struct ServeTests {
         #expect(bad.stderr.contains("--interval takes a duration such as 30s"))
     }
 }
+
+@Suite("The scripted GitOps demo")
+struct GitOpsDemoTests {
+    @Test func demoScriptAppliesPushesRefusesTheBrokenCommitAndExitsCleanly() throws {
+        let script = GitFixture.packageRoot.appendingPathComponent("docs/gitops-demo.sh").path
+        let result = try runProcess("bash", [script], in: GitFixture.packageRoot,
+                                    environment: ["DCAPPLY": try DCApplyBinary.url().path, "INTERVAL": "1s"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("push → applied by the interval: "))
+        #expect(result.stdout.contains("webhook: HTTP 202"))
+        #expect(result.stdout.contains("refused, staying on the last good revision"))
+        #expect(result.stdout.contains("dcapply_reconcile_total{result=\"refused\"} 1"))
+        #expect(result.stdout.hasSuffix("serve exited 0\n"))
+    }
+}
