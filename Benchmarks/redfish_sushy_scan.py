@@ -12,8 +12,7 @@ from sushy import exceptions
 
 warnings.filterwarnings("ignore")
 url, user, password, ca = sys.argv[1:5]
-root = sushy.Sushy(url + "/redfish/v1", username=user, password=password, verify=ca,
-                   auth=sushy.auth.BasicAuth(username=user, password=password))
+root = sushy.Sushy(url + "/redfish/v1", verify=ca, auth=sushy.auth.BasicAuth(username=user, password=password))
 systems = drives = 0
 for system in root.get_system_collection().get_members():
     systems += 1

@@ -110,6 +110,7 @@ actor RedfishConnection {
                       retry: Bool = true) async throws -> (Int, HTTPHeaders, Data) {
         var attempt = 0
         while true {
+            let started = ContinuousClock.now
             do {
                 let result = try await limiter.run { [self] in try await once(method, path, body: body, authenticated: authenticated) }
                 if retry, attempt < settings.retries, result.0 == 429 || result.0 >= 500 {
@@ -118,7 +119,10 @@ actor RedfishConnection {
                     continue
                 }
                 return result
-            } catch let error as RedfishError where error.kind == .transient && retry && attempt < settings.retries {
+            } catch let error as RedfishError where error.kind == .transient && retry && attempt < settings.retries
+                        // The client already retries connecting until the request's deadline:
+                        // a BMC that stayed unreachable that long is not retried again.
+                        && !(error.status == nil && ContinuousClock.now - started >= .seconds(settings.requestTimeout * 0.9)) {
                 attempt += 1
                 logger.debug("redfish request retried", metadata: ["redfish.endpoint": "\(endpoint)", "redfish.path": "\(path)"])
                 try await Task.sleep(for: .seconds(settings.retryDelay * Double(1 << (attempt - 1))))

@@ -6,6 +6,8 @@ import Logging
 /// JSON) becomes a gap, and the node is observed without it.
 struct RedfishScanner: Sendable {
     let connection: RedfishConnection
+    /// Systems of one service often share a Chassis: read each once per scan.
+    let chassisCache = ChassisCache()
 
     /// Every System's path, from the service root.
     func systemPaths() async throws -> [String] {
@@ -93,8 +95,10 @@ struct RedfishScanner: Sendable {
     /// The System's first Chassis, for its Location; quietly nil when unreadable.
     func chassis(_ link: String?) async throws -> JSONValue? {
         guard let link else { return nil }
-        do { return try await connection.get(link) }
-        catch let error as RedfishError where error.kind != .unauthorized { return nil }
+        return try await chassisCache.value(for: link) {
+            do { return try await connection.get(link) }
+            catch let error as RedfishError where error.kind != .unauthorized { return nil }
+        }
     }
 
     private func gap(_ what: String, _ error: RedfishError) -> String {
@@ -103,5 +107,17 @@ struct RedfishScanner: Sendable {
         case .transient: error.status.map { "\(what) unreadable (HTTP \($0))" } ?? "\(what) unreadable (no answer)"
         default: error.status.map { "\(what) unreadable (HTTP \($0))" } ?? "\(what) unreadable (not JSON)"
         }
+    }
+}
+
+/// One read per Chassis link, shared by every System that asks while or after it runs.
+actor ChassisCache {
+    private var reads: [String: Task<JSONValue?, any Error>] = [:]
+
+    func value(for link: String, read: @escaping @Sendable () async throws -> JSONValue?) async throws -> JSONValue? {
+        if let existing = reads[link] { return try await existing.value }
+        let task = Task { try await read() }
+        reads[link] = task
+        return try await task.value
     }
 }

@@ -116,13 +116,15 @@ struct RedfishServiceTests {
             let dead = "http://127.0.0.1:\(RedfishServices.freePort())"
             try "\(emulator.endpoint)\n# a BMC that is down\n\(dead)/redfish/v1\n".write(to: folder.appendingPathComponent("bmcs.txt"), atomically: true, encoding: .utf8)
             let site = try RedfishTestSupport.site("endpointsFile: bmcs.txt\nconcurrency: 2", in: folder)
-            let (nodes, diagnostics) = try await RedfishTestSupport.provider(site).observe(site: site)
+            var settings = RedfishTestSupport.fastSettings
+            settings.requestTimeout = 2
+            let (nodes, diagnostics) = try await RedfishTestSupport.provider(site, settings: settings).observe(site: site)
             #expect(nodes.count == 1)
             #expect(!diagnostics.hasErrors)
             #expect(diagnostics.contains { $0.severity == .warning && $0.message.hasPrefix("Site lab: \(dead)/redfish/v1: cannot reach the service") })
 
             let allDead = try RedfishTestSupport.site("endpoints: [\"\(dead)\"]", in: folder)
-            let (none, errors) = try await RedfishTestSupport.provider(allDead).observe(site: allDead)
+            let (none, errors) = try await RedfishTestSupport.provider(allDead, settings: settings).observe(site: allDead)
             #expect(none.isEmpty)
             #expect(errors.contains { $0.severity == .error && $0.message == "Site lab: no Redfish endpoint answered" })
         }
