@@ -44,6 +44,9 @@ public final class LibGit2Repository: GitSource, @unchecked Sendable {
         var options = git_clone_options()
         try check(git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)), "prepare a clone")
         options.bare = 1
+        let attempts = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        defer { attempts.deallocate() }
+        GitCredentials.install(on: &options.fetch_opts.callbacks, attempts: attempts)
         var repository: OpaquePointer?
         try check(git_clone(&repository, url, directory, &options), "clone \(url)")
         guard let repository else { throw GitError(.other, "cannot clone \(url)") }
@@ -61,9 +64,12 @@ public final class LibGit2Repository: GitSource, @unchecked Sendable {
             var options = git_fetch_options()
             try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "prepare a fetch")
             options.prune = GIT_FETCH_PRUNE
+            let attempts = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+            defer { attempts.deallocate() }
+            GitCredentials.install(on: &options.callbacks, attempts: attempts)
             let refspec = "+refs/heads/\(branch):refs/remotes/\(remote)/\(branch)"
             let url = git_remote_url(remoteHandle).map { String(cString: $0) } ?? remote
-            try withStringArray([refspec]) { specs in
+            _ = try withStringArray([refspec]) { specs in
                 try check(git_remote_fetch(remoteHandle, specs, &options, "dcapply fetch"), "fetch \(branch) from \(url)")
             }
             return try resolveLocked("refs/remotes/\(remote)/\(branch)")

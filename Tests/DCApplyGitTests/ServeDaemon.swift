@@ -10,7 +10,7 @@ final class ServeDaemon {
 
     init(fixture: GitFixture, interval: String, extra: [String] = []) throws {
         stderrURL = fixture.root.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: stderrURL)
         process.executableURL = try DCApplyBinary.url()
         process.arguments = ["serve", "--repo", "file://" + fixture.remote.path, "--branch", "main", "--path", "manifests",

@@ -16,19 +16,18 @@ final class ServeMetrics: Sendable {
     init() {
         let registry = self.registry
         reconciles = Dictionary(uniqueKeysWithValues: ["success", "failure", "refused"].map { result in
-            (result, registry.makeCounter(name: "dcapply_reconcile_total", labels: [("result", result)],
-                                          help: "Reconcile passes by result: success, failure (retried), refused (invalid or unsatisfiable revision)"))
+            (result, registry.makeCounter(descriptor: Self.name("reconcile", "total", "Reconcile passes by result: success, failure (retried), refused (invalid or unsatisfiable revision)"),
+                                          labels: [("result", result)]))
         })
         duration = registry.makeDurationHistogram(
-            name: "dcapply_reconcile_duration_seconds",
+            descriptor: Self.name("reconcile_duration", "seconds", "Time one reconcile pass takes: fetch, read, observe, plan and apply"),
             buckets: [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
-                      .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60)],
-            help: "Time one reconcile pass takes: fetch, read, observe, plan and apply")
-        lastSuccess = registry.makeGauge(name: "dcapply_last_success_timestamp_seconds", help: "Unix time of the last successful reconcile pass")
-        drift = registry.makeCounter(name: "dcapply_drift_detected_total", help: "Passes that found the site drifted from the applied revision")
-        changesApplied = registry.makeCounter(name: "dcapply_changes_applied_total", help: "Plan changes applied")
-        refused = registry.makeCounter(name: "dcapply_revisions_refused_total", help: "Revisions refused whole as invalid or unsatisfiable")
-        fetchFailures = registry.makeCounter(name: "dcapply_fetch_failures_total", help: "Fetches of the branch that failed")
+                      .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60)])
+        lastSuccess = registry.makeGauge(descriptor: Self.name("last_success_timestamp", "seconds", "Unix time of the last successful reconcile pass"))
+        drift = registry.makeCounter(descriptor: Self.name("drift_detected", "total", "Passes that found the site drifted from the applied revision"))
+        changesApplied = registry.makeCounter(descriptor: Self.name("changes_applied", "total", "Plan changes applied"))
+        refused = registry.makeCounter(descriptor: Self.name("revisions_refused", "total", "Revisions refused whole as invalid or unsatisfiable"))
+        fetchFailures = registry.makeCounter(descriptor: Self.name("fetch_failures", "total", "Fetches of the branch that failed"))
     }
 
     func recordPass(result: String, duration elapsed: Swift.Duration, at unixTime: Double) {
@@ -47,11 +46,16 @@ final class ServeMetrics: Sendable {
         revision.withLock { current in
             guard current?.sha != sha else { return }
             if let old = current?.gauge { registry.unregisterGauge(old) }
-            let gauge = registry.makeGauge(name: "dcapply_revision_info", labels: [("revision", sha)], help: "The revision applied, as a label")
+            let gauge = registry.makeGauge(descriptor: Self.name("revision", "info", "The revision applied, as a label"), labels: [("revision", sha)])
             gauge.set(1.0)
             current = (sha, gauge)
         }
     }
 
     var text: String { registry.emitToString() }
+
+    /// `dcapply_<metric>_<unit>`.
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "dcapply", metricName: metric, unitName: unit, helpText: help)
+    }
 }
