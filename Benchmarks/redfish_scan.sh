@@ -24,7 +24,7 @@ echo "admin:$hash" > "$work/htpasswd"
 b="${2:-1}"
 pids=()
 endpoints=()
-trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done; rm -rf "$work"' EXIT
+trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 for k in $(seq 0 $((b - 1))); do
   port="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   first=$((k * n / b)); last=$(((k + 1) * n / b))

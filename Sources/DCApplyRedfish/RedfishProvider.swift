@@ -106,7 +106,17 @@ public struct RedfishProvider: HardwareProvider {
     private func setPower(_ state: PowerState, node: String, site: Site, setup: RedfishSiteSetup, client: HTTPClient) async throws {
         let location = try await locate(node, site: site, setup: setup, client: client)
         let connection = RedfishConnection(endpoint: location.endpoint, client: client, credentials: setup.credentials, settings: settings, logger: logger)
-        defer { Task { await connection.close() } }
+        do {
+            try await reset(connection, to: state, node: node, location: location)
+            await connection.close()
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// Resets the System to `state` and polls until it is there.
+    private func reset(_ connection: RedfishConnection, to state: PowerState, node: String, location: NodeLocation) async throws {
         let system = try await connection.get(location.path)
         if NodeMapper.powerState(system["PowerState"]?.string) == state { return }
         let reset = system["Actions"]?["#ComputerSystem.Reset"]

@@ -157,3 +157,29 @@ struct RedfishServiceTests {
         }
     }
 }
+
+/// Session authentication, against a small service that accepts nothing but X-Auth-Token.
+struct RedfishSessionTests {
+    @Test func aSessionIsOpenedUsedAndClosedWhenTheServiceOffersOne() async throws {
+        let python = try RedfishServices.program("python3")
+        let port = RedfishServices.freePort()
+        let password = "pw-" + UUID().uuidString.prefix(12).lowercased()
+        let script = RedfishServices.fixtures.appendingPathComponent("session_redfish.py").path
+        try await RedfishServices.serve(python, [script, "\(port)", "operator", password], port: port, secure: false) {
+            let folder = try RedfishServices.scratch("dcapply-session")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let site = try RedfishTestSupport.site("endpoints: [\"http://127.0.0.1:\(port)\"]\nusernameFrom: env:U\npasswordFrom: env:P", in: folder)
+            let (nodes, diagnostics) = try await RedfishTestSupport.provider(site, environment: ["U": "operator", "P": password]).observe(site: site)
+            #expect(!diagnostics.hasErrors, "\(diagnostics)")
+            #expect(nodes.map(\.name) == ["sess-node"])
+            #expect(nodes.first?.capacity == ["gpus": 0, "cpuCores": 32, "memoryGiB": 512])
+            let stats = try await RedfishServices.output(python, ["-c", "import urllib.request,sys; print(urllib.request.urlopen(sys.argv[1]).read().decode())", "http://127.0.0.1:\(port)/stats"])
+            #expect(stats.contains("\"opened\": 1, \"open\": 0"), "\(stats)")
+
+            let (none, refused) = try await RedfishTestSupport.provider(site, environment: ["U": "operator", "P": "not-" + password]).observe(site: site)
+            #expect(none.isEmpty)
+            #expect(refused.contains { $0.severity == .error && $0.message.contains("authentication refused (HTTP 401)") })
+            #expect(!refused.map(\.description).joined().contains(password))
+        }
+    }
+}
