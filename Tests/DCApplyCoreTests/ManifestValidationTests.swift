@@ -369,7 +369,7 @@ import Testing
              ["test.yaml:20:13: error: spec.priority: must be at least -1000000000, got -2000000000"]),
         Case("secret given as a literal",
              site("  provider:\n    redfish: {endpoints: [\"https://10.0.0.1\"], usernameFrom: admin, passwordFrom: \"env:BMC_PASSWORD\"}\n"),
-             [#"test.yaml:7:62: error: spec.provider.redfish.usernameFrom: expected a reference env:NAME or file:PATH (never a literal secret), got "admin""#]),
+             [#"test.yaml:7:62: error: spec.provider.redfish.usernameFrom: expected a reference env:NAME or file:PATH (never a literal secret), got a literal value (not shown)"#]),
         Case("access rule with a misspelt kind and an unknown verb",
              "apiVersion: dcapply/v1\nkind: AccessPolicy\nmetadata: {name: a}\nspec:\n  rules:\n    - {kinds: [Workloads], verbs: [use, admin]}\n",
              [#"test.yaml:6:16: error: spec.rules[0].kinds[0]: expected one of Site, RedundancyPolicy, HardwarePool, Workload, StorageTier, AccessPolicy, EnergyPolicy, got "Workloads"; did you mean "Workload"?"#,

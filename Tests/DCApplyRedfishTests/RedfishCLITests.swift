@@ -92,6 +92,8 @@ struct RedfishCLITests {
             #expect((nodes[0]["drives"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["nvme0", "sata0"])
             #expect(nodes[0]["powerState"] as? String == "off")
 
+            let planJSON = try run(["plan", manifests.path, "--output", "json"])
+            #expect(planJSON.code == 0, "\(planJSON.stderr)")
             let plan = try run(["plan", manifests.path])
             #expect(plan.code == 0, "\(plan.stderr)")
             #expect(plan.stdout.contains("3 nodes observed"))
