@@ -103,7 +103,10 @@ public struct ApplyGraph: Sendable {
         var waveCount = 1
         var membersOf: [ResourceAddress: [Int]] = [:]
         for (i, targets) in disrupts.enumerated() { for target in targets where budgets[target] != nil { membersOf[target, default: []].append(i) } }
-        for (target, budget) in budgets.sorted(by: { $0.key < $1.key }) where budget > 0 {
+        for (target, asked) in budgets.sorted(by: { $0.key < $1.key }) {
+            // 0 cannot stop changes the manifests require (a failed node's replicas must go):
+            // it is as strict as can be, one at a time.
+            let budget = max(1, asked)
             let members = membersOf[target] ?? []
             guard members.count > budget else { continue }
             let groups = stride(from: 0, to: members.count, by: budget).map { Array(members[$0..<min($0 + budget, members.count)]) }

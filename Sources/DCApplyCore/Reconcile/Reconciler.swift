@@ -58,17 +58,9 @@ public struct Reconciler: Sendable {
         diagnostics = earlier + diagnostics
         var observed = ObservedState()
         if !diagnostics.hasErrors {
-            for site in desired.sites.values.sorted(by: { $0.metadata.name < $1.metadata.name }) {
-                logger.debug("observing site", metadata: ["dcapply.site": "\(site.metadata.name)", "dcapply.provider": "\(site.provider.name)"])
-                let (nodes, siteDiagnostics) = try await provider(for: site).observe(site: site)
-                diagnostics += siteDiagnostics
-                for node in nodes {
-                    if let other = observed.nodes[node.name], other.site != node.site {
-                        diagnostics.append(.error("node \(quoted(node.name)) is reported by sites \(other.site) and \(node.site); node names are unique across sites", at: node.source))
-                    }
-                    observed.nodes[node.name] = node
-                }
-            }
+            let (nodes, observeDiagnostics) = try await observe(desired)
+            observed = nodes
+            diagnostics += observeDiagnostics
             if !diagnostics.hasErrors {
                 diagnostics += SiteChecker.check(desired, observed: observed, locations: locations)
             }
@@ -77,6 +69,24 @@ public struct Reconciler: Sendable {
             diagnostics.append(.warning("no AccessPolicy is declared: everything is allowed"))
         }
         return LoadedSite(desired: desired, observed: observed, diagnostics: diagnostics.sortedForDisplay())
+    }
+
+    /// Observes every site of the manifests.
+    public func observe(_ desired: DesiredState) async throws -> (ObservedState, [Diagnostic]) {
+        var observed = ObservedState()
+        var diagnostics: [Diagnostic] = []
+        for site in desired.sites.values.sorted(by: { $0.metadata.name < $1.metadata.name }) {
+            logger.debug("observing site", metadata: ["dcapply.site": "\(site.metadata.name)", "dcapply.provider": "\(site.provider.name)"])
+            let (nodes, siteDiagnostics) = try await provider(for: site).observe(site: site)
+            diagnostics += siteDiagnostics
+            for node in nodes {
+                if let other = observed.nodes[node.name], other.site != node.site {
+                    diagnostics.append(.error("node \(quoted(node.name)) is reported by sites \(other.site) and \(node.site); node names are unique across sites", at: node.source))
+                }
+                observed.nodes[node.name] = node
+            }
+        }
+        return (observed, diagnostics)
     }
 
     /// Plans against what the store says is applied.
@@ -119,14 +129,22 @@ public struct Reconciler: Sendable {
     public func execute(_ plan: Plan, site: LoadedSite, options: ApplyOptions = ApplyOptions(),
                         onEvent: (@Sendable (ApplyEvent) -> Void)? = nil) async throws -> ApplyOutcome {
         try await withLock(command: "apply") {
-            var plan = plan
+            var plan = plan, site = site
             if try await recoverLocked(site: site, options: options) != nil {
+                // The recovery changed the hardware and the state: look again, plan again.
+                let (observed, diagnostics) = try await observe(site.desired)
+                guard !diagnostics.hasErrors else {
+                    throw DCApplyError(.provider, "after finishing an interrupted apply, observing again failed", diagnostics: diagnostics)
+                }
+                site.observed = observed
                 plan = try self.plan(site, revision: plan.revision)
             }
             let executor = Executor(store: store, logger: logger, options: options, onEvent: onEvent)
             return try await executor.apply(plan, desired: site.desired, observed: site.observed, provider: { try provider(for: $0) })
         }
     }
+
+    @TaskLocal static var holdingLock = false
 
     /// What `recover` did with an apply a dead process left unfinished.
     public struct Recovery: Sendable {
@@ -169,12 +187,15 @@ public struct Reconciler: Sendable {
     /// this host that is no longer running is taken over (with a warning); a live holder, or
     /// one on another host, makes this throw `DCApplyError(.locked)` naming it.
     public func withLock<T: Sendable>(command: String, _ body: () async throws -> T) async throws -> T {
+        // Re-entrant: `apply` holds the lock from before planning to the end, and the
+        // reconciler's own steps inside it do not take it again.
+        if Self.holdingLock { return try await body() }
         let me = LockHolder.current(command: command)
         if let stale = try store.acquireLock(me, isStale: { $0.isAlive == false }) {
             logger.warning("took over the apply lock of a process that is no longer running", metadata: ["dcapply.holder": "\(stale)"])
         }
         do {
-            let result = try await body()
+            let result = try await Self.$holdingLock.withValue(true) { try await body() }
             try store.releaseLock(me)
             return result
         } catch {

@@ -46,59 +46,63 @@ struct Apply: AsyncParsableCommand {
         try await runReportingErrors(options) {
             let pipeline = try Pipeline(options: options, solver: solver)
             let applyOptions = ApplyOptions(parallelism: parallelism, failpoints: try Failpoints.fromEnvironment())
-            let site = try await pipeline.load(manifests.paths)
+            // One apply at a time per state store, from before planning to the end.
+            try await pipeline.reconciler.withLock(command: "apply") {
+                var site = try await pipeline.load(manifests.paths)
 
-            // An apply a dead process left unfinished comes first.
-            if let recovery = try await pipeline.reconciler.recover(site: site, options: applyOptions, onEvent: progressReporter(total: nil)) {
+                // An apply a dead process left unfinished comes first; then look at the hardware again.
+                if let recovery = try await pipeline.reconciler.recover(site: site, options: applyOptions, onEvent: progressReporter(total: nil)) {
+                    options.console.endProgress()
+                    let o = recovery.outcome
+                    let when = ISO8601DateFormatter().string(from: recovery.startedAt)
+                    if recovery.resumed {
+                        options.console.info("Resumed the apply interrupted on \(recovery.host) (started \(when)): \(o.done) actions done in all, \(o.failed.count) failed, \(o.skipped.count) skipped; state serial \(o.stored.serial).")
+                    } else {
+                        options.console.info("Closed the apply interrupted on \(recovery.host) (started \(when)): the manifests or nodes changed since, so what it did (\(o.done) actions) is recorded and a new plan follows.")
+                    }
+                    report(o.failed)
+                    site = try await pipeline.load(manifests.paths)
+                }
+
+                let fresh = try pipeline.plan(site)
+                var plan = fresh
+                if let savedPlan {
+                    let saved = try SavedPlan.read(savedPlan)
+                    if let why = SavedPlan.staleness(saved, fresh: fresh, stored: try pipeline.reconciler.store.load()) {
+                        throw DCApplyError(.invalidInput, "refused to apply the saved plan \(savedPlan): \(why). Make a new plan with `dcapply plan --out`.")
+                    }
+                    plan = saved
+                }
+                Output.print(pipeline.render(plan))
+                guard !plan.isEmpty else {
+                    if options.output == .text { options.console.info("Nothing to apply.") }
+                    if plan.hasErrors { throw ExitCode(1) }
+                    return
+                }
+                if !yes && savedPlan == nil {
+                    guard isatty(STDIN_FILENO) == 1 else {
+                        options.console.error("not applied: there is no terminal to confirm on. Pass --yes to apply without asking.")
+                        throw ExitCode(1)
+                    }
+                    FileHandle.standardError.write(Data("\nApply these \(plan.changes.count) changes? Only 'yes' will be accepted: ".utf8))
+                    guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+                        options.console.error("not applied: the answer was not 'yes'.")
+                        throw ExitCode(1)
+                    }
+                }
+                let outcome = try await pipeline.reconciler.execute(plan, site: site, options: applyOptions,
+                                                                    onEvent: progressReporter(total: plan.changes.count))
                 options.console.endProgress()
-                let o = recovery.outcome
-                let when = ISO8601DateFormatter().string(from: recovery.startedAt)
-                if recovery.resumed {
-                    options.console.info("Resumed the apply interrupted on \(recovery.host) (started \(when)): \(o.done) actions done in all, \(o.failed.count) failed, \(o.skipped.count) skipped; state serial \(o.stored.serial).")
+                report(outcome.failed)
+                let waves = plan.waves > 1 ? " in \(plan.waves) waves" : ""
+                if outcome.succeeded {
+                    options.console.info("Applied \(outcome.done) change\(outcome.done == 1 ? "" : "s")\(waves); state serial \(outcome.stored.serial).")
                 } else {
-                    options.console.info("Closed the apply interrupted on \(recovery.host) (started \(when)): the manifests or nodes changed since, so what it did (\(o.done) actions) is recorded and a new plan follows.")
+                    options.console.error("apply incomplete: \(outcome.done) done, \(outcome.failed.count) failed, \(outcome.skipped.count) skipped (they depend on a failed action). What was done is recorded (state serial \(outcome.stored.serial)); run apply again to retry the rest.")
+                    throw ExitCode(1)
                 }
-                report(o.failed)
-            }
-
-            let fresh = try pipeline.plan(site)
-            var plan = fresh
-            if let savedPlan {
-                let saved = try SavedPlan.read(savedPlan)
-                if let why = SavedPlan.staleness(saved, fresh: fresh, stored: try pipeline.reconciler.store.load()) {
-                    throw DCApplyError(.invalidInput, "refused to apply the saved plan \(savedPlan): \(why). Make a new plan with `dcapply plan --out`.")
-                }
-                plan = saved
-            }
-            Output.print(pipeline.render(plan))
-            guard !plan.isEmpty else {
-                if options.output == .text { options.console.info("Nothing to apply.") }
                 if plan.hasErrors { throw ExitCode(1) }
-                return
             }
-            if !yes && savedPlan == nil {
-                guard isatty(STDIN_FILENO) == 1 else {
-                    options.console.error("not applied: there is no terminal to confirm on. Pass --yes to apply without asking.")
-                    throw ExitCode(1)
-                }
-                FileHandle.standardError.write(Data("\nApply these \(plan.changes.count) changes? Only 'yes' will be accepted: ".utf8))
-                guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-                    options.console.error("not applied: the answer was not 'yes'.")
-                    throw ExitCode(1)
-                }
-            }
-            let outcome = try await pipeline.reconciler.execute(plan, site: site, options: applyOptions,
-                                                                onEvent: progressReporter(total: plan.changes.count))
-            options.console.endProgress()
-            report(outcome.failed)
-            let waves = plan.waves > 1 ? " in \(plan.waves) waves" : ""
-            if outcome.succeeded {
-                options.console.info("Applied \(outcome.done) change\(outcome.done == 1 ? "" : "s")\(waves); state serial \(outcome.stored.serial).")
-            } else {
-                options.console.error("apply incomplete: \(outcome.done) done, \(outcome.failed.count) failed, \(outcome.skipped.count) skipped (they depend on a failed action). What was done is recorded (state serial \(outcome.stored.serial)); run apply again to retry the rest.")
-                throw ExitCode(1)
-            }
-            if plan.hasErrors { throw ExitCode(1) }
         }
     }
 

@@ -11,7 +11,13 @@ enum SavedPlan {
             // Write beside, then rename: a reader never sees half a plan.
             let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
             try Data((plan.json + "\n").utf8).write(to: temporary)
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+            guard rename(temporary.path, url.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(at: temporary)
+                throw DCApplyError(.fileSystem, "cannot save the plan to \(path): \(reason)")
+            }
+        } catch let error as DCApplyError {
+            throw error
         } catch {
             throw DCApplyError(.fileSystem, "cannot save the plan to \(path): \(error.localizedDescription)")
         }

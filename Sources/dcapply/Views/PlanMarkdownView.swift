@@ -6,7 +6,7 @@ enum PlanMarkdownView {
         var lines: [String] = []
         lines.append("### dcapply plan" + (plan.revision.map { " for `\($0)`" } ?? ""))
         lines.append("")
-        lines.append("**\(plan.summary)**")
+        lines.append("**\(plan.summary)**" + (plan.waves > 1 ? " Applied in \(plan.waves) waves (RedundancyPolicy maxUnavailable)." : ""))
         lines.append("")
         let groups = PlanTextView.groups(plan)
         if !groups.isEmpty {

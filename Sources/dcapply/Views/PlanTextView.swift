@@ -68,6 +68,9 @@ enum PlanTextView {
         if plan.moves.count > 0 {
             lines.append("Moves: \(plan.moves.count) replica\(plan.moves.count == 1 ? "" : "s") moved; at least \(plan.moves.required) had to move (failed, gone or no longer eligible).")
         }
+        if plan.waves > 1 {
+            lines.append("Apply: \(plan.waves) waves, so that no target has more than its RedundancyPolicy maxUnavailable members disrupted at once.")
+        }
         lines.append(Style.bold(plan.summary, enabled: color))
         return lines.joined(separator: "\n")
     }
