@@ -82,6 +82,8 @@ struct Serve: AsyncParsableCommand {
             var status = ServeStatus(repository: repo, branch: branch, path: path.joined(separator: ","), selfHeal: selfHeal)
             // After a restart the site is where the state store says; a new revision moves it on.
             status.lastAppliedRevision = try reconciler.store.load().revision
+            status.set("Ready", false, reason: "Progressing", message: "the first pass has not finished", at: Date())
+            status.set("Stalled", false, reason: "Progressing", message: "", at: Date())
             let state = ServeState(status: status)
             let loop = GitOpsLoop(repository: repository, branch: branch, paths: path, interval: intervalSeconds ?? 30, selfHeal: selfHeal,
                                   reconciler: reconciler, state: state, logger: logger)
