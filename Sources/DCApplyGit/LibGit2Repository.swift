@@ -138,6 +138,12 @@ public final class LibGit2Repository: GitSource, @unchecked Sendable {
         }
     }
 
+    /// One commit, with its author, committer and raw signature (a root commit too, which
+    /// `commits(from:to:)` cannot single out).
+    public func commit(_ revision: String) throws -> GitCommit {
+        try locked { try commitLocked(try oid(resolveLocked(revision))) }
+    }
+
     public func mergeBase(_ one: String, _ other: String) throws -> String? {
         try locked {
             var first = try oid(resolveLocked(one))
