@@ -112,6 +112,41 @@ struct ServeTests {
         #expect(daemon.stop() == 0)
     }
 
+    @Test func fetchFailuresAreRetriedAndWithoutSelfHealDriftIsOnlyReported() async throws {
+        let fixture = try GitFixture()
+        try fixture.addQuickstart()
+        let first = try fixture.commit("Quickstart site")
+        try fixture.push()
+        let daemon = try ServeDaemon(fixture: fixture, interval: "1s", extra: ["--no-self-heal"])
+        try await daemon.waitUntilListening()
+        try await daemon.waitFor("the first revision") { $0["lastAppliedRevision"] as? String == first }
+
+        func appliedCount() throws -> Substring? {
+            try daemon.request("metrics").body.split(separator: "\n").first { $0.hasPrefix("dcapply_changes_applied_total ") }
+        }
+        let appliedBefore = try appliedCount()
+        #expect(appliedBefore == "dcapply_changes_applied_total 10")
+
+        // Drift is found and reported, not corrected.
+        let state = "sqlite:" + fixture.root.appendingPathComponent("state.db").path
+        let set = try DCApplyBinary.run(["inventory", "set", "gpu-r01-n01", "health=failed", "--state", state], in: fixture.root)
+        #expect(set.status == 0, "\(set.stderr)")
+        try await daemon.waitFor("drift reported") { ($0["drift"] as? String)?.hasPrefix("not corrected (self-heal is off): ") == true }
+        #expect(try appliedCount() == appliedBefore)
+
+        // The remote goes away: the pass fails and is retried; the site stays where it was.
+        let moved = fixture.root.appendingPathComponent("moved.git")
+        try FileManager.default.moveItem(at: fixture.remote, to: moved)
+        try await daemon.waitFor("the fetch failure") { ($0["lastError"] as? String)?.hasPrefix("fetch failed: cannot fetch main from") == true }
+        let status = try daemon.status()
+        #expect(Self.condition(status, "Ready") == "False")
+        #expect(status["lastAppliedRevision"] as? String == first)
+        #expect(try daemon.request("readyz").status == 200)  // still serving the last good revision
+        try FileManager.default.moveItem(at: moved, to: fixture.remote)
+        try await daemon.waitFor("recovery") { Self.condition($0, "Ready") == "True" && $0["lastError"] == nil }
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func withoutASecretTheWebhookIsOffAndBadFlagsAreRefused() async throws {
         let fixture = try GitFixture()
         try fixture.addQuickstart()
