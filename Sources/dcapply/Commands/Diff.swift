@@ -11,7 +11,7 @@ struct Diff: AsyncParsableCommand {
             Manifests are read from git objects at each revision, never from the work tree; paths are
             inside the repository (default: its root). The head is compared with its merge base with
             --base, as a pull request is. The plan is made for the head against the state store and the
-            hardware observed now (a local inventory is read from the head's tree). Nothing is written.
+            hardware observed now (a local inventory is read from the head's tree). Nothing is applied.
 
             In CI on a shallow checkout, fetch the base first: git fetch --depth=50 origin main.
             Exit 0 when nothing changes (or without --detailed-exitcode), 1 on an error or invalid head
