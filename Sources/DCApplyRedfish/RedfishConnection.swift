@@ -21,7 +21,8 @@ actor RedfishConnection {
     private let limiter: AsyncSemaphore
     private var authorization: (name: String, value: String)?
     private var sessionLocation: String?
-    private var signedIn = false
+    /// The one sign-in every request waits for, so concurrent first requests don't race it.
+    private var signingIn: Task<Void, any Error>?
 
     init(endpoint: String, client: HTTPClient, credentials: Credentials?, settings: RedfishSettings, logger: Logger) {
         self.endpoint = endpoint
@@ -78,10 +79,15 @@ actor RedfishConnection {
         }
     }
 
-    /// Opens a session where the service offers one, else keeps basic auth.
     private func signIn() async throws {
-        guard !signedIn else { return }
-        signedIn = true
+        if let signingIn { return try await signingIn.value }
+        let task = Task { try await openSession() }
+        signingIn = task
+        try await task.value
+    }
+
+    /// Opens a session where the service offers one, else keeps basic auth.
+    private func openSession() async throws {
         guard let credentials else { return }
         authorization = ("Authorization", credentials.basicAuthorization)
         // The service root is readable without credentials (Redfish requires it).

@@ -188,8 +188,19 @@ public struct RedfishProvider: HardwareProvider {
     /// Scans every endpoint, `concurrency` at once; one result per endpoint, in their order.
     func scan(setup: RedfishSiteSetup, details: Bool, client existing: HTTPClient? = nil) async throws -> [EndpointResult] {
         let client = existing ?? setup.makeClient(settings: settings)
+        do {
+            let results = try await scanEndpoints(setup: setup, details: details, client: client)
+            if existing == nil { try? await client.shutdown() }
+            return results
+        } catch {
+            if existing == nil { try? await client.shutdown() }
+            throw error
+        }
+    }
+
+    private func scanEndpoints(setup: RedfishSiteSetup, details: Bool, client: HTTPClient) async throws -> [EndpointResult] {
         let limiter = AsyncSemaphore(configuration.concurrency)
-        let results = try await withThrowingTaskGroup(of: (Int, EndpointResult).self) { group in
+        return try await withThrowingTaskGroup(of: (Int, EndpointResult).self) { group in
             for (index, endpoint) in setup.endpoints.enumerated() {
                 group.addTask { [settings, logger] in
                     try await limiter.run {
@@ -204,8 +215,6 @@ public struct RedfishProvider: HardwareProvider {
             for try await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        if existing == nil { try? await client.shutdown() }
-        return results
     }
 
     private func scanEndpoint(_ scanner: RedfishScanner, details: Bool) async throws -> EndpointResult.Outcome {
