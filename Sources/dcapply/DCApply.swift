@@ -23,7 +23,7 @@ struct DCApply: AsyncParsableCommand {
             state failure, bad usage); 2 changes present (with --detailed-exitcode); 3 state store locked.
             """,
         version: "0.1.0",
-        subcommands: [Apply.self, Validate.self, PlanCommand.self, Diff.self, Serve.self, WhatIf.self, Inventory.self, State.self, Schema.self],
+        subcommands: [Apply.self, Validate.self, PlanCommand.self, Diff.self, Serve.self, WhatIf.self, Inventory.self, State.self, Audit.self, Schema.self],
         defaultSubcommand: Apply.self
     )
 

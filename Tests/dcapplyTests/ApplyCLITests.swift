@@ -173,6 +173,42 @@ struct ApplyCLITests {
         #expect(apply.stderr.contains("Applied 10 changes in 2 waves"), "\(apply.stderr)")
     }
 
+    @Test func editingAnyAuditRowByHandMakesVerifyFailAtThatRow() throws {
+        let site = try Site("Examples/quickstart")
+        #expect(try site.dcapply(["apply", site.manifests, "--yes"]).exitCode == 0)
+        for node in ["gpu-r01-n01", "gpu-r02-n01"] { #expect(try site.dcapply(["inventory", "set", node, "health=failed"]).exitCode == 0) }
+        #expect(try site.dcapply(["apply", site.manifests, "--yes"]).exitCode == 0)
+        #expect(try site.dcapply(["apply", site.manifests, "--yes"], environment: ["DCAPPLY_FAILPOINTS": "apply.action=crash@1"]).exitCode == 0,
+                "nothing left to apply: no action, no crash")
+        let file = site.manifests + "/site.yaml"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.contains("replicas: 4"))
+        try text.replacingOccurrences(of: "replicas: 4", with: "replicas: 3").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try site.dcapply(["apply", site.manifests, "--yes"]).exitCode == 0)
+
+        let verified = try site.dcapply(["audit", "verify"])
+        #expect(verified.exitCode == 0)
+        #expect(verified.stdout.hasPrefix("Audit log intact: 3 entries, head "), "\(verified.stdout)")
+        let head = String(verified.stdout.dropFirst("Audit log intact: 3 entries, head ".count).prefix(64))
+        let shown = try site.dcapply(["audit", "show", "-v"])
+        #expect(shown.stdout.contains("\(ProcessInfo.processInfo.environment["USER"] ?? "")@") && shown.stdout.contains("place"), "\(shown.stdout)")
+
+        for id in 1...3 {
+            for column in ["at", "actor", "revision", "plan_digest", "status", "actions", "previous_hash", "hash"] {
+                let original = try site.read { try String.fetchOne($0, sql: "SELECT \(column) FROM audit_log WHERE id = ?", arguments: [id]) }
+                try site.write { try $0.execute(sql: "UPDATE audit_log SET \(column) = ? WHERE id = ?", arguments: [(original ?? "") + "x", id]) }
+                let broken = try site.dcapply(["audit", "verify"])
+                #expect(broken.exitCode == 1, "editing \(column) of entry \(id)")
+                #expect(broken.stderr.contains("audit log broken at entry #\(id):"), "editing \(column) of entry \(id): \(broken.stderr)")
+                try site.write { try $0.execute(sql: "UPDATE audit_log SET \(column) = ? WHERE id = ?", arguments: [original, id]) }
+            }
+        }
+        #expect(try site.dcapply(["audit", "verify", "--expect-head", head]).exitCode == 0)
+        try site.write { try $0.execute(sql: "DELETE FROM audit_log WHERE id = 3") }
+        let truncated = try site.dcapply(["audit", "verify", "--expect-head", head])
+        #expect(truncated.exitCode == 1 && truncated.stderr.contains("not the expected"), "\(truncated.stderr)")
+    }
+
     @Test func aFailedActionSkipsItsDependentsExitsOneAndTheNextApplyFinishes() throws {
         let site = try Site("Manifests")
         let failed = try site.dcapply(["apply", site.manifests, "--yes", "--parallelism", "1"] + Self.solve,

@@ -12,8 +12,12 @@ public struct ApplyOptions: Sendable {
     public var backoffMS: Int
     public var maxBackoffMS: Int
     public var failpoints: Failpoints
+    /// Who the audit log names for this apply (a commit's signer); nil: `user@host`.
+    public var actor: String?
 
-    public init(parallelism: Int = 8, maxAttempts: Int = 4, backoffMS: Int = 200, maxBackoffMS: Int = 5000, failpoints: Failpoints = .none) {
+    public init(parallelism: Int = 8, maxAttempts: Int = 4, backoffMS: Int = 200, maxBackoffMS: Int = 5000, failpoints: Failpoints = .none,
+                actor: String? = nil) {
+        self.actor = actor
         self.parallelism = max(1, parallelism)
         self.maxAttempts = max(1, maxAttempts)
         self.backoffMS = backoffMS
@@ -213,7 +217,7 @@ public struct Executor: Sendable {
         let skipped = (0..<count).filter { state[$0] == .skipped || state[$0] == nil }
         let status: ApplyStatus = resumed ? .resumed : complete ? .completed : .partial
         let record = Self.record(plan, started: started, status: status, done: done.count, failed: failures.count, skipped: skipped.count,
-                                 user: Self.user, host: ProcessInfo.processInfo.hostName)
+                                 user: Self.user, host: ProcessInfo.processInfo.hostName, actor: options.actor)
         let stored = try store.finishApply(id, target: target, estimatedW: Self.draws(plan, base: base, done: done, total: complete),
                                            powerStates: powerStates, record: record)
         return ApplyOutcome(stored: stored, status: complete ? (resumed ? .resumed : .completed) : .partial, done: done.count,
@@ -281,10 +285,11 @@ public struct Executor: Sendable {
 
     static var user: String { ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
 
-    static func record(_ plan: Plan, started: Date, status: ApplyStatus, done: Int, failed: Int, skipped: Int, user: String, host: String) -> ApplyRecord {
+    static func record(_ plan: Plan, started: Date, status: ApplyStatus, done: Int, failed: Int, skipped: Int, user: String, host: String,
+                       actor: String? = nil) -> ApplyRecord {
         ApplyRecord(startedAt: started, finishedAt: Date(), user: user, host: host, revision: plan.revision, manifestDigest: plan.manifestDigest,
                     planDigest: Digest.sha256(plan.json), summary: plan.summary, changeCount: plan.changes.count,
-                    status: status, done: done, failed: failed, skipped: skipped)
+                    status: status, done: done, failed: failed, skipped: skipped, actor: actor)
     }
 
     /// Estimated draw: the plan's where everything was done, else the old figure for nodes

@@ -10,6 +10,7 @@ public final class InMemoryStateStore: StateStore {
         var lock: LockHolder?
         var journals: [UnfinishedApply] = []
         var finished: Set<Int> = []
+        var audit: [AuditEntry] = []
     }
 
     private let contents = Mutex(Contents())
@@ -19,6 +20,11 @@ public final class InMemoryStateStore: StateStore {
     public func load() throws -> StoredState { contents.withLock { $0.state } }
 
     public func commitApply(target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int) throws -> StoredState {
+        try commit(target: target, estimatedW: estimatedW, powerStates: powerStates, record: record, expectedSerial: expectedSerial, pendingAudit: [])
+    }
+
+    private func commit(target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int,
+                        pendingAudit: [String]) throws -> StoredState {
         try contents.withLock { contents in
             guard contents.state.serial == expectedSerial else {
                 throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(contents.state.serial), plan made at \(expectedSerial)); plan again")
@@ -30,11 +36,16 @@ public final class InMemoryStateStore: StateStore {
             stored.id = contents.history.count + 1
             stored.serial = expectedSerial + 1
             contents.history.append(stored)
+            contents.audit.append(AuditChain.seal(AuditEntry(id: contents.audit.count + 1, at: record.finishedAt, actor: record.actor ?? "\(record.user)@\(record.host)",
+                                                             revision: record.revision, planDigest: record.planDigest, status: record.status.rawValue,
+                                                             actions: pendingAudit, previousHash: ""), after: contents.audit.last))
             return contents.state
         }
     }
 
     public func history() throws -> [ApplyRecord] { contents.withLock { $0.history } }
+
+    public func auditLog() throws -> [AuditEntry] { contents.withLock { $0.audit } }
 
     public func acquireLock(_ holder: LockHolder, isStale: (LockHolder) -> Bool) throws -> LockHolder? {
         let (current, takenOver): (LockHolder?, Bool) = contents.withLock { contents in
@@ -85,7 +96,11 @@ public final class InMemoryStateStore: StateStore {
         guard let journal = contents.withLock({ contents in contents.journals.first { $0.id == id && !contents.finished.contains(id) } }) else {
             throw DCApplyError(.stateStore, "apply \(id) is not open in the journal")
         }
-        let state = try commitApply(target: target, estimatedW: estimatedW, powerStates: powerStates, record: record, expectedSerial: journal.baseSerial)
+        let lines = journal.steps.keys.sorted().compactMap { index -> String? in
+            guard let step = journal.steps[index] else { return nil }
+            return "\(index)\t\(step.state.rawValue)\t\(step.attempts)" + (step.error.map { "\t\($0)" } ?? "")
+        }
+        let state = try commit(target: target, estimatedW: estimatedW, powerStates: powerStates, record: record, expectedSerial: journal.baseSerial, pendingAudit: lines)
         contents.withLock { _ = $0.finished.insert(id) }
         return state
     }

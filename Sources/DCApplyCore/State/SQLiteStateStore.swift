@@ -65,6 +65,13 @@ public final class SQLiteStateStore: StateStore {
                                            error TEXT, updated_at TEXT NOT NULL, PRIMARY KEY (apply_id, step));
                 """)
         }
+        migrator.registerMigration("v3-audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_log (id INTEGER PRIMARY KEY NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, revision TEXT,
+                                        plan_digest TEXT NOT NULL, status TEXT NOT NULL, actions TEXT NOT NULL,
+                                        previous_hash TEXT NOT NULL, hash TEXT NOT NULL);
+                """)
+        }
         return migrator
     }
 
@@ -120,7 +127,7 @@ public final class SQLiteStateStore: StateStore {
 
     /// Replaces the applied target and appends the history record; the caller's transaction.
     private static func write(_ db: Database, target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState],
-                              record: ApplyRecord, expectedSerial: Int) throws -> (state: StoredState, historyID: Int64) {
+                              record: ApplyRecord, expectedSerial: Int, auditActions: [String] = []) throws -> (state: StoredState, historyID: Int64) {
         let serial = Int(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'serial'") ?? "0") ?? 0
         guard serial == expectedSerial else {
             throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(serial), plan made at \(expectedSerial)); plan again")
@@ -167,8 +174,17 @@ public final class SQLiteStateStore: StateStore {
             """, arguments: [timestamp(record.startedAt), now, record.user, record.host, record.revision,
                              record.manifestDigest, record.planDigest, record.summary, record.changeCount, next,
                              record.status.rawValue, record.done, record.failed, record.skipped, record.resumes])
+        let historyID = db.lastInsertedRowID
+        let previous = try Row.fetchOne(db, sql: "SELECT * FROM audit_log ORDER BY id DESC LIMIT 1").map(auditEntry)
+        let entry = AuditChain.seal(AuditEntry(id: (previous?.id ?? 0) + 1, timestamp: now, actor: record.actor ?? "\(record.user)@\(record.host)",
+                                               revision: record.revision, planDigest: record.planDigest, status: record.status.rawValue,
+                                               actions: auditActions, previousHash: ""), after: previous)
+        try db.execute(sql: """
+            INSERT INTO audit_log (id, at, actor, revision, plan_digest, status, actions, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [entry.id, now, entry.actor, entry.revision, entry.planDigest, entry.status,
+                             entry.actions.joined(separator: "\n"), entry.previousHash, entry.hash])
         return (StoredState(target: target, serial: next, manifestDigest: record.manifestDigest, revision: record.revision, estimatedW: estimatedW),
-                db.lastInsertedRowID)
+                historyID)
     }
 
     public func history() throws -> [ApplyRecord] {
@@ -183,6 +199,19 @@ public final class SQLiteStateStore: StateStore {
                 }
             }
         }
+    }
+
+    public func auditLog() throws -> [AuditEntry] {
+        try wrap("read the audit log") {
+            try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id").map(Self.auditEntry) }
+        }
+    }
+
+    private static func auditEntry(_ row: Row) -> AuditEntry {
+        let actions: String = row["actions"]
+        return AuditEntry(id: row["id"], timestamp: row["at"], actor: row["actor"], revision: row["revision"], planDigest: row["plan_digest"],
+                          status: row["status"], actions: actions.isEmpty ? [] : actions.components(separatedBy: "\n"),
+                          previousHash: row["previous_hash"], hash: row["hash"])
     }
 
     public func overrides() throws -> [String: NodeOverride] {
@@ -308,7 +337,14 @@ public final class SQLiteStateStore: StateStore {
                 guard let base = try Int.fetchOne(db, sql: "SELECT base_serial FROM apply_journal WHERE id = ? AND finished_at IS NULL", arguments: [id]) else {
                     throw DCApplyError(.stateStore, "apply \(id) is not open in the journal")
                 }
-                let (state, historyID) = try Self.write(db, target: target, estimatedW: estimatedW, powerStates: powerStates, record: record, expectedSerial: base)
+                let steps = try Row.fetchAll(db, sql: "SELECT step, action, resource, state, attempts, error FROM journal_step WHERE apply_id = ? ORDER BY step",
+                                             arguments: [id]).map { row -> String in
+                    var line = "\(row["step"] as Int)\t\(row["action"] as String)\t\(row["resource"] as String)\t\(row["state"] as String)\t\(row["attempts"] as Int)"
+                    if let error = row["error"] as String? { line += "\t" + error.replacingOccurrences(of: "\n", with: " ") }
+                    return line
+                }
+                let (state, historyID) = try Self.write(db, target: target, estimatedW: estimatedW, powerStates: powerStates, record: record,
+                                                        expectedSerial: base, auditActions: steps)
                 try db.execute(sql: "UPDATE apply_journal SET finished_at = ?, history_id = ? WHERE id = ?",
                                arguments: [Self.timestamp(record.finishedAt), historyID, id])
                 return state

@@ -39,10 +39,13 @@ public struct ApplyRecord: Hashable, Sendable {
     public var skipped: Int
     /// The history id of the interrupted apply this one finished.
     public var resumes: Int?
+    /// Who the audit log names: the commit's signer in GitOps mode; nil means `user@host`.
+    public var actor: String?
 
     public init(id: Int = 0, startedAt: Date, finishedAt: Date, user: String, host: String, revision: String?,
                 manifestDigest: String, planDigest: String, summary: String, changeCount: Int, serial: Int = 0,
-                status: ApplyStatus = .completed, done: Int? = nil, failed: Int = 0, skipped: Int = 0, resumes: Int? = nil) {
+                status: ApplyStatus = .completed, done: Int? = nil, failed: Int = 0, skipped: Int = 0, resumes: Int? = nil, actor: String? = nil) {
+        self.actor = actor
         self.status = status
         self.done = done ?? changeCount
         self.failed = failed
@@ -72,6 +75,8 @@ public protocol StateStore: LocalHardwareStore, ApplyJournal {
     func load() throws -> StoredState
     func commitApply(target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int) throws -> StoredState
     func history() throws -> [ApplyRecord]
+    /// The audit log, oldest first: one entry per apply, appended in the apply's transaction.
+    func auditLog() throws -> [AuditEntry]
 }
 
 /// Opens the store a `--state` URL names.
