@@ -16,18 +16,23 @@ public struct RedfishProvider: HardwareProvider {
     let logger: Logger
     let environment: [String: String]
     let directory: NodeDirectory
+    /// `dcapply inventory set NODE health=...` overrides, to rehearse failures on real
+    /// hardware; power states always come from the BMCs.
+    let overrides: (any LocalHardwareStore)?
 
     public init(configuration: RedfishConfiguration, settings: RedfishSettings = RedfishSettings(), logger: Logger,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.init(configuration: configuration, settings: settings, logger: logger, environment: environment, directory: NodeDirectory())
+        self.init(configuration: configuration, settings: settings, logger: logger, environment: environment, directory: NodeDirectory(), overrides: nil)
     }
 
-    init(configuration: RedfishConfiguration, settings: RedfishSettings, logger: Logger, environment: [String: String], directory: NodeDirectory) {
+    init(configuration: RedfishConfiguration, settings: RedfishSettings, logger: Logger, environment: [String: String],
+         directory: NodeDirectory, overrides: (any LocalHardwareStore)?) {
         self.configuration = configuration
         self.settings = settings
         self.logger = logger
         self.environment = environment
         self.directory = directory
+        self.overrides = overrides
     }
 
     public func observe(site: Site) async throws -> (nodes: [ObservedNode], diagnostics: [Diagnostic]) {
@@ -41,6 +46,7 @@ public struct RedfishProvider: HardwareProvider {
         }
         if diagnostics.hasErrors { return ([], diagnostics) }
         let results = try await scan(setup: setup, details: true)
+        let rehearsed = try overrides?.overrides() ?? [:]
         var nodes: [ObservedNode] = []
         var locations: [String: NodeLocation] = [:]
         var gaps: [String: [String]] = [:]
@@ -64,7 +70,8 @@ public struct RedfishProvider: HardwareProvider {
                 }
             }
             for system in systems {
-                let node = NodeMapper.node(system, site: site.metadata.name, labelsFile: labelsFile)
+                var node = NodeMapper.node(system, site: site.metadata.name, labelsFile: labelsFile)
+                if let health = rehearsed[node.name]?.health { node.health = health }
                 if let other = locations[node.name] {
                     diagnostics.append(.error("Site \(site.metadata.name): systems \(other.endpoint)\(other.path) and \(system.endpoint)\(system.path) are both named \(node.name); name them in labelsFrom", at: configuration.source))
                     continue

@@ -111,6 +111,12 @@ struct RedfishCLITests {
             #expect(again.code == 0, "\(again.stdout)\(again.stderr)")
             #expect(try await provider.observe(site: site).nodes.allSatisfy { $0.powerState == .off })
 
+            // Rehearsing a failure works on real hardware too: the health override overlays the BMC's.
+            #expect(try run(["inventory", "set", "emu-1", "health=failed"]).code == 0)
+            let rehearsed = try run(["inventory", "show", manifests.path, "--output", "json"])
+            let rehearsedNodes = try #require(try JSONSerialization.jsonObject(with: Data(rehearsed.stdout.utf8)) as? [String: Any])["nodes"] as? [[String: Any]]
+            #expect(rehearsedNodes?.map { $0["health"] as? String } == ["healthy", "failed", "healthy"])
+
             // No credential in any output, log line or state row.
             let database = try Data(contentsOf: folder.appendingPathComponent("state.db"))
             let wal = (try? Data(contentsOf: folder.appendingPathComponent("state.db-wal"))) ?? Data()
