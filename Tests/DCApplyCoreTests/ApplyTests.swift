@@ -321,3 +321,63 @@ struct CombinedProvider: HardwareProvider {
         try await local.setPower(state, node: node, site: site)
     }
 }
+
+/// The sample site of the repository, crashed at every journal step of its first apply.
+struct SampleSiteCrashTests {
+    static let manifests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Manifests").path
+
+    /// For every action N of the first apply of `Manifests/`: die after its provider call and
+    /// before its outcome is journalled (`apply.action`), and — for power actions — after its
+    /// start is journalled and before the provider is called (`provider.call`); then resume on
+    /// re-observed hardware. Every run must end in the state an uninterrupted apply reaches,
+    /// with each power change made once. (In process, with the in-memory store, so that all
+    /// 719 × 2 crash points run in seconds; the CLI tests kill the real binary at some of them.)
+    @Test func everyJournalStepOfTheSampleSitesFirstApply() async throws {
+        let loader = Reconciler(store: InMemoryStateStore(), solver: GreedyPlacementSolver(solveTime: 0.2), logger: ExecutorTests.logger)
+        let site = try await loader.load([Self.manifests])
+        #expect(!site.diagnostics.hasErrors)
+        let plan = try loader.plan(site)
+        let powers = plan.changes.filter { $0.action == .powerOn || $0.action == .powerOff }.count
+        #expect(plan.changes.count > 500 && powers > 0)
+        let reference = InMemoryStateStore()
+        _ = try await ExecutorTests.run(plan, TestSite(site), store: reference, provider: RecordingProvider(), options: ApplyOptions(parallelism: 1))
+        let expected = try reference.load().target
+
+        var points: [(Failpoints.Name, Int)] = (1...plan.changes.count).map { (.applyAction, $0) }
+        points += (1...powers).map { (.providerCall, $0) }
+        for (name, n) in points {
+            let store = InMemoryStateStore(), recorder = RecordingProvider()
+            let provider = CombinedProvider(local: LocalProvider(store: store), recorder: recorder)
+            do {
+                _ = try await Executor(store: store, logger: ExecutorTests.logger, options: ApplyOptions(parallelism: 1, failpoints: .simulatedCrash(atAction: n, on: name)))
+                    .apply(plan, desired: site.desired, observed: site.observed, provider: { _ in provider })
+                Issue.record("\(name.rawValue)=crash@\(n) did not crash")
+            } catch is Failpoints.SimulatedCrash {}
+            guard let unfinished = try store.unfinishedApply() else {
+                Issue.record("\(name.rawValue)=crash@\(n) left no unfinished apply")
+                continue
+            }
+            var observed = site.observed
+            for (node, override) in try store.overrides() { if let power = override.powerState { observed.nodes[node]?.powerState = power } }
+            let outcome = try await Executor(store: store, logger: ExecutorTests.logger, options: ApplyOptions(parallelism: 1))
+                .resume(unfinished, plan: try Plan(json: unfinished.planJSON, source: "journal"), desired: site.desired, observed: observed, provider: { _ in provider })
+            #expect(outcome.succeeded, "\(name.rawValue)=crash@\(n)")
+            // Compared as `state show -o json` prints them: a resumed apply reads its plan back
+            // from the journal's JSON, where TiB and watts are rounded.
+            #expect(Self.shown(try store.load().target) == Self.shown(expected), "\(name.rawValue)=crash@\(n): the final state differs")
+            #expect(recorder.count == powers, "\(name.rawValue)=crash@\(n): \(recorder.count) power calls for \(powers) power changes")
+        }
+    }
+}
+
+extension SampleSiteCrashTests {
+    static func shown(_ target: TargetState) -> String { PlanDocument.encode(PlanDocument.target(target, draws: [:])) }
+}
+
+extension TestSite {
+    init(_ loaded: LoadedSite) {
+        desired = loaded.desired
+        observed = loaded.observed
+    }
+}

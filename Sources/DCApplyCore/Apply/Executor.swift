@@ -254,6 +254,8 @@ public struct Executor: Sendable {
                     break
                 } catch is CancellationError {
                     throw CancellationError()
+                } catch let crash as Failpoints.SimulatedCrash {
+                    throw crash
                 } catch {
                     outcome = .failed("\(error)")
                     break

@@ -37,9 +37,9 @@ public final class Failpoints: Sendable {
 
     public static let none = Failpoints(rules: [])
 
-    /// The in-process stand-in for `apply.action=crash@N`.
-    public static func simulatedCrash(atAction n: Int) -> Failpoints {
-        Failpoints(rules: [Rule(name: .applyAction, effect: .simulatedCrash, from: n, onlyOnce: true)])
+    /// The in-process stand-in for `apply.action=crash@N` (or another failpoint's).
+    public static func simulatedCrash(atAction n: Int, on name: Name = .applyAction) -> Failpoints {
+        Failpoints(rules: [Rule(name: name, effect: .simulatedCrash, from: n, onlyOnce: true)])
     }
 
     public struct SimulatedCrash: Error, Sendable {}
