@@ -82,7 +82,8 @@ struct GitOpsLoop: Service {
         state.status.withLock { status in
             status.reconcileCount += 1
             status.lastReconcileTime = end
-            status.set("Reconciling", false, reason: "Succeeded", message: "pass finished: \(result)", at: end)
+            let reason = ["success": "Succeeded", "failure": "Failed", "refused": "Refused"][result] ?? result
+            status.set("Reconciling", false, reason: reason, message: "pass finished: \(result)", at: end)
         }
     }
 
