@@ -142,7 +142,9 @@ struct RedfishServiceTests {
             settings.requestTimeout = 1
             let started = ContinuousClock.now
             let (nodes, diagnostics) = try await RedfishTestSupport.provider(site, settings: settings).observe(site: site)
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // No hang, even on a loaded machine; the warnings below prove the 1 s timeout cut the
+            // slow Storage (it answers after 3 s).
+            #expect(ContinuousClock.now - started < .seconds(30))
             #expect(!diagnostics.hasErrors, "\(diagnostics)")
             let node = try #require(nodes.first)
             #expect(node.name == "faulty-sys1")
