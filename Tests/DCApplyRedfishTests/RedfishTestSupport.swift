@@ -12,7 +12,7 @@ enum RedfishTestSupport {
     static var fastSettings: RedfishSettings {
         var settings = RedfishSettings()
         settings.pollInterval = 0.5
-        settings.requestTimeout = 5
+        settings.requestTimeout = 10
         settings.connectTimeout = 2
         settings.retries = 1
         settings.retryDelay = 0.1
