@@ -2,8 +2,8 @@ import DCApplyCore
 import Foundation
 import Yams
 
-/// The `labelsFrom` file: a YAML map whose keys are a System's UUID, its SerialNumber or its
-/// endpoint URL, each to `{name: NODE, labels: {...}, power: {idleW, maxW}}` (every field
+/// The `labelsFrom` file: a YAML map whose keys are a System's UUID, its SerialNumber, its
+/// endpoint URL or its default node name, each to `{name: NODE, labels: {...}, power: {idleW, maxW}}` (every field
 /// optional). It names nodes and labels them where the BMCs don't say.
 struct LabelsFile: Sendable {
     struct Entry: Sendable, Equatable {
@@ -15,11 +15,11 @@ struct LabelsFile: Sendable {
     var entries: [String: Entry] = [:]
 
     /// The entry for a system: by UUID, then SerialNumber, then the System's URL, then the
-    /// endpoint. UUIDs match case-insensitively.
-    func entry(uuid: String?, serialNumber: String?, systemURL: String, endpoint: String) -> Entry? {
+    /// endpoint, then the node name it would have by default. UUIDs match case-insensitively.
+    func entry(uuid: String?, serialNumber: String?, systemURL: String, endpoint: String, defaultName: String) -> Entry? {
         if let uuid, let found = entries[uuid] ?? entries[uuid.lowercased()] ?? entries[uuid.uppercased()] { return found }
         if let serialNumber, let found = entries[serialNumber] { return found }
-        return entries[systemURL] ?? entries[endpoint] ?? entries[endpoint + "/"]
+        return entries[systemURL] ?? entries[endpoint] ?? entries[endpoint + "/"] ?? entries[defaultName]
     }
 
     /// Reads and checks the file; problems are diagnostics at the file's lines.

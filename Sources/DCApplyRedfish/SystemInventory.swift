@@ -22,7 +22,8 @@ enum NodeMapper {
     static func node(_ inventory: SystemInventory, site: String, labelsFile: LabelsFile) -> ObservedNode {
         let system = inventory.system
         let entry = labelsFile.entry(uuid: system["UUID"]?.string, serialNumber: system["SerialNumber"]?.string,
-                                     systemURL: inventory.endpoint + inventory.path, endpoint: inventory.endpoint)
+                                     systemURL: inventory.endpoint + inventory.path, endpoint: inventory.endpoint,
+                                     defaultName: defaultName(system))
         let gpu = gpus(inventory.processors)
         var capacity: ResourceMap = ["gpus": Double(gpu?.count ?? 0)]
         if let cores = cpuCores(system, inventory.processors) { capacity["cpuCores"] = cores }

@@ -34,6 +34,17 @@ struct NodeMapperTests {
         #expect(NodeMapper.health(nil) == .healthy)
     }
 
+    @Test func labelsFromMatchesTheDefaultNameWhenNoOtherKeyDoes() {
+        let (file, _) = LabelsFile.parse("node-01-abc: {name: gpu-07, labels: {rack: r07}}\n", path: "racks.labels")
+        let system = JSONValue.object(["Id": .string("ABC"), "Name": .string("node-01"), "PowerState": .string("On")])
+        let node = NodeMapper.node(SystemInventory(endpoint: "https://10.0.0.9", path: "/redfish/v1/Systems/ABC", system: system, drives: []),
+                                   site: "lab", labelsFile: file)
+        #expect(node.name == "gpu-07")
+        #expect(node.labels == ["rack": "r07"])
+        #expect(node.powerState == .on)
+        #expect(node.power == PowerRating(idleW: 150, maxW: 450))
+    }
+
     @Test func labelsFileReportsBadEntriesAtTheirLines() {
         let (file, diagnostics) = LabelsFile.parse("""
             ABC123: {name: gpu-01, labels: {rack: r01, row: 2}}

@@ -10,8 +10,9 @@ struct RedfishServiceTests {
         try await RedfishServices.withMockup { endpoint in
             let folder = try RedfishServices.scratch("dcapply-mockup")
             defer { try? FileManager.default.removeItem(at: folder) }
-            // Keyed by SerialNumber; the mockup's Chassis has no Placement, so the rack comes from here.
-            try "437XR1238R2: {labels: {rack: r01, fabric: eth}}\n".write(to: folder.appendingPathComponent("racks.yaml"), atomically: true, encoding: .utf8)
+            // Keyed by SerialNumber (the entry under the default name, devrender2, comes second);
+            // the mockup's Chassis has no Placement, so the rack comes from here.
+            try "437XR1238R2: {labels: {rack: r01, fabric: eth}}\ndevrender2: {labels: {rack: r99}}\n".write(to: folder.appendingPathComponent("racks.yaml"), atomically: true, encoding: .utf8)
             let site = try RedfishTestSupport.site("endpoints: [\"\(endpoint)\"]\nlabelsFrom: racks.yaml", in: folder)
             let (nodes, diagnostics) = try await RedfishTestSupport.provider(site).observe(site: site)
             #expect(!diagnostics.hasErrors, "\(diagnostics)")
