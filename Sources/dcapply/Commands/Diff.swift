@@ -33,6 +33,9 @@ struct Diff: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
     @OptionGroup var solver: SolverOptions
 
+    @Option(help: ArgumentHelp("An allowed-signers file (git's format) trusted while the base declares no AccessPolicy, as serve --trusted-signers.", valueName: "file"))
+    var trustedSigners: String?
+
     @Flag(help: "Exit 2 when the manifests or the plan have changes, 0 when neither has.")
     var detailedExitcode = false
 
@@ -45,6 +48,7 @@ struct Diff: AsyncParsableCommand {
             case .text: Output.print(DiffView.text(report, color: options.colorOnStdout))
             }
             if !report.headDiagnostics.filter({ $0.severity == .error }).isEmpty || report.plan?.hasErrors == true { throw ExitCode(1) }
+            if report.trust?.isAllowed == false { throw ExitCode(1) }  // serve would refuse the head
             if detailedExitcode && report.hasChanges { throw ExitCode(2) }
         }
     }
@@ -72,6 +76,7 @@ struct Diff: AsyncParsableCommand {
         } catch {
             historyNote = "history between the revisions is not available (\(error)); fetch more history to list the commits"
         }
+        let trust = try authorizeCommits(in: repository, from: from, to: headCommit, limits: limits)
         options.console.progress("Reading manifests at \(headCommit.prefix(12)) and observing the hardware…")
         let site = try await reconciler.load(commit: headCommit, paths: paths, from: repository)
         options.console.endProgress()
@@ -86,7 +91,7 @@ struct Diff: AsyncParsableCommand {
             base: .init(name: base, commit: baseCommit), head: .init(name: head, commit: headCommit), comparedTo: from,
             commits: commits, historyNote: historyNote,
             changes: ManifestDiff.compare(base: baseSources, head: headSources, limits: limits),
-            headDiagnostics: site.diagnostics, plan: plan)
+            headDiagnostics: site.diagnostics, plan: plan, trust: trust)
     }
 
     private func gitCall<T>(_ body: () throws -> T) throws -> T {
@@ -112,6 +117,8 @@ struct DiffReport {
     var headDiagnostics: [Diagnostic]
     /// Nil when the head's manifests do not validate.
     var plan: Plan?
+    /// Each commit's signer and whether it may change what it changes; nil when the history is missing.
+    var trust: TrustReport?
 
     var hasChanges: Bool { !changes.isEmpty || plan?.isEmpty == false }
 }

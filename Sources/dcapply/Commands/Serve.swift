@@ -17,6 +17,10 @@ struct Serve: AsyncParsableCommand {
             revision and /status says why. Every interval also re-observes the hardware and corrects drift
             (--no-self-heal: report it only). SIGTERM or SIGINT lets the pass under way finish, then exits 0.
 
+            Every commit since the applied revision that changes a resource must be signed (SSH, gpg.format=ssh)
+            by a member granted manage on it by the applied revision's AccessPolicies (--trusted-signers while
+            there are none); otherwise the revision is refused whole. See docs/security.md.
+
             Endpoints: GET /healthz, /readyz (200 once a revision is applied), /metrics (Prometheus),
             /status (JSON), and POST /hooks/git, checked against --webhook-secret-file (GitHub's
             X-Hub-Signature-256 or Gitea's X-Gitea-Signature).
@@ -42,6 +46,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Where to keep the clone (default: .dcapply/git/ beside the state).", valueName: "dir"))
     var cache: String?
+
+    @Option(help: ArgumentHelp("An allowed-signers file (git's format) whose SSH keys may sign revisions while no applied revision declares an AccessPolicy, such as the first.", valueName: "file"))
+    var trustedSigners: String?
 
     @Flag(inversion: .prefixedNo, help: "Correct drift found between revisions (with --no-self-heal, only report it).")
     var selfHeal = true
@@ -77,6 +84,7 @@ struct Serve: AsyncParsableCommand {
                 }
                 return WebhookSignature(secret: secret)
             }
+            let trust = TrustGate(trustedSigners: try loadTrustedSigners(logger: logger))
             let repository = try openClone(logger: logger)
             let reconciler = try Pipeline(options: options, solver: solver).reconciler
             var status = ServeStatus(repository: repo, branch: branch, path: path.joined(separator: ","), selfHeal: selfHeal)
@@ -86,7 +94,7 @@ struct Serve: AsyncParsableCommand {
             status.set("Stalled", false, reason: "Progressing", message: "", at: Date())
             let state = ServeState(status: status)
             let loop = GitOpsLoop(repository: repository, branch: branch, paths: path, interval: intervalSeconds ?? 30, selfHeal: selfHeal,
-                                  reconciler: reconciler, state: state, logger: logger)
+                                  reconciler: reconciler, state: state, logger: logger, trust: trust)
             guard let address else { return }
             let app = Application(
                 router: ServeRoutes.router(state: state, webhook: webhook),

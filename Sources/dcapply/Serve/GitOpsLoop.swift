@@ -41,6 +41,8 @@ struct GitOpsLoop: Service {
     let reconciler: Reconciler
     let state: ServeState
     let logger: Logger
+    /// Commit signatures and `manage` rights, checked before a new revision is read.
+    let trust: TrustGate
 
     func run() async throws {
         await withGracefulShutdownHandler {
@@ -103,6 +105,15 @@ struct GitOpsLoop: Service {
         if isNew { state.status.withLock { $0.lastAttemptedRevision = revision } }
         var log = logger
         log[metadataKey: "git.revision"] = "\(revision.prefix(12))"
+        if isNew {
+            do {
+                if let refusal = try trust.refusal(of: revision, after: applied, in: repository, paths: paths, limits: reconciler.limits, logger: log) {
+                    return refuse(revision, because: refusal, reason: "Unauthorized", isNew: isNew)
+                }
+            } catch {
+                return fail("cannot check the signatures and rights of \(revision.prefix(12)): \(error)", reason: "GitOperationFailed")
+            }
+        }
         do {
             let local = reconciler.readingInventory(from: repository, at: revision)
             let site = try await local.load(commit: revision, paths: paths, from: repository)

@@ -55,6 +55,7 @@ enum DiffView {
             }
         }
         lines.append("")
+        if let trust = report.trust { lines += trustText(trust, color: color) }
         if let plan = report.plan {
             lines.append(Style.bold("Plan for \(report.head.name) against the observed state:", enabled: color))
             lines.append(PlanTextView.render(plan, color: color))
@@ -86,6 +87,7 @@ enum DiffView {
         lines.append("Base `\(report.base.short)`, head `\(report.head.short)`"
                      + (report.comparedTo != report.base.commit ? ", compared from the merge base `\(report.comparedTo.prefix(12))`" : "") + ".")
         lines.append("")
+        if let trust = report.trust { lines += trustRefusalMarkdown(trust) }
         if !report.changes.isEmpty {
             lines.append("| Resource | Change | Fields | Declared in |")
             lines.append("| --- | --- | ---: | --- |")
@@ -112,6 +114,7 @@ enum DiffView {
                 lines.append("")
             }
         }
+        if let trust = report.trust { lines += trustTableMarkdown(trust) }
         if let commits = report.commits, !commits.isEmpty {
             lines.append("<details><summary>\(commits.count) commit\(commits.count == 1 ? "" : "s")</summary>")
             lines.append("")
@@ -169,6 +172,7 @@ enum DiffView {
                  "committer": "\(commit.committer.name) <\(commit.committer.email)>", "signed": commit.signature != nil]
             }
         } ?? NSNull()
+        document["trust"] = report.trust.map { trustJSON($0) as Any } ?? NSNull()
         document["plan"] = report.plan.flatMap { try? JSONSerialization.jsonObject(with: Data($0.json.utf8)) } ?? NSNull()
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)

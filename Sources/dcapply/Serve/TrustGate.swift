@@ -1,0 +1,37 @@
+import DCApplyCore
+import DCApplyGit
+import Foundation
+import Logging
+import Synchronization
+
+/// The daemon's check of commit signatures and `manage` rights before a new revision is read:
+/// the decision is `GitSource.authorize` (pure apart from reading git objects); this holds the
+/// `--trusted-signers` keys and prints each warning once per run.
+final class TrustGate: Sendable {
+    let trustedSigners: TrustedSigners?
+    private let warned = Mutex<Set<String>>([])
+
+    init(trustedSigners: TrustedSigners?) {
+        self.trustedSigners = trustedSigners
+    }
+
+    /// Nil when every commit from `applied` to `revision` may change what it changes; else the
+    /// refusal, naming the commits, resources and missing rules. Throws when git cannot be read.
+    func refusal(of revision: String, after applied: String?, in repository: some GitSource, paths: [String],
+                 limits: InputLimits, logger: Logger) throws -> String? {
+        let report = try repository.authorize(from: applied, to: revision, paths: paths, trustedSigners: trustedSigners, limits: limits)
+        for warning in report.warnings where warned.withLock({ $0.insert(warning).inserted }) {
+            logger.warning("commits are not fully checked", metadata: ["dcapply.warning": "\(warning)"])
+        }
+        if report.isAllowed {
+            let signers = report.commits.compactMap(\.signer)
+            if !signers.isEmpty {
+                logger.info("commits authorized", metadata: ["dcapply.signers": "\(Array(Set(signers)).sorted().joined(separator: ", "))",
+                                                             "dcapply.commits": "\(report.commits.count)"])
+            }
+            return nil
+        }
+        let commits = Set(report.refusals.map(\.commit)).count
+        return "\(commits) commit\(commits == 1 ? " is" : "s are") not allowed to change what \(commits == 1 ? "it changes" : "they change") (checked against \(report.anchor.description)): \(report.summary())"
+    }
+}
