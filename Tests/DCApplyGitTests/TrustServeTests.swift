@@ -105,5 +105,17 @@ struct TrustServeTests {
         #expect(text.status == 1)
         #expect(text.stdout.contains("Would be refused:\n  - \(message)"), "\(text.stdout)")
         #expect(text.stdout.contains("  ✓ \(allowed.prefix(12)) Two replicas (bob@example.com): allowed"))
+
+        let json = try DCApplyBinary.run(["diff", "--base", "main", "--output", "json", "--state", "memory:"], in: setup.fixture.work)
+        #expect(json.status == 1)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let trust = try #require(document["trust"] as? [String: Any])
+        #expect(trust["allowed"] as? Bool == false)
+        let commits = try #require(trust["commits"] as? [[String: Any]])
+        #expect(commits.map { $0["signer"] as? String } == ["bob@example.com", "bob@example.com"])
+        #expect(commits.map { $0["allowed"] as? Bool } == [true, false])
+        let refusal = try #require((commits.last?["refusals"] as? [[String: Any]])?.first)
+        #expect(refusal["resource"] as? String == "HardwarePool/train")
+        #expect(refusal["missingRule"] as? String == "{kinds: [HardwarePool], names: [train], verbs: [manage]}")
     }
 }
