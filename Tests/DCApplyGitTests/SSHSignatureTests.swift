@@ -62,6 +62,30 @@ struct SSHSignatureTests {
         }
     }
 
+    /// A fixed-seed generator, so a failure replays.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func randomBlobsAreRefusedNeverTrusted() {
+        var random = SplitMix(state: 7)
+        let prefixes: [[UInt8]] = [[], Array("SSHSIG".utf8), Array("SSHSIG".utf8) + [0, 0, 0, 1], Array("SSHSIG".utf8) + [0, 0, 0, 1, 0, 0, 0, 11] + Array("ssh-ed25519".utf8)]
+        for round in 0..<4000 {
+            let tail = (0..<Int.random(in: 0...160, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let blob = prefixes[round % prefixes.count] + tail
+            #expect(throws: SSHTrustError.self) { try SSHSignature(blob: blob).verify(tail, namespace: "git") }
+            // A random key blob with a random signature blob: an error or false, never a crash or true.
+            if let key = try? SSHPublicKey(blob: blob) { #expect((try? key.isValidSignature(tail, for: blob)) != true) }
+        }
+    }
+
     static let malformed: [(String, String)] = [
         ("", "not an SSH signature: expected the text between -----BEGIN SSH SIGNATURE----- and -----END SSH SIGNATURE-----"),
         ("-----BEGIN SSH SIGNATURE-----\n-----END SSH SIGNATURE-----", "not an SSH signature: expected the text between -----BEGIN SSH SIGNATURE----- and -----END SSH SIGNATURE-----"),
