@@ -93,8 +93,14 @@ public struct Executor: Sendable {
         var attempts: [Int: Int] = [:]
         for (index, step) in unfinished.steps where plan.changes.indices.contains(index) {
             let change = plan.changes[index]
-            if step.state == .done || Self.reached(change, observed: observed) { already[index] = .done }
             attempts[index] = step.attempts
+            if step.state == .done {
+                already[index] = .done
+            } else if Self.reached(change, observed: observed) {
+                // The process died after the call and before journalling it: journal it now.
+                already[index] = .done
+                try store.recordStep(apply: unfinished.id, JournalStep(index: index, state: .done, attempts: step.attempts), change: change)
+            }
         }
         return try await run(journal: unfinished.id, plan: plan, desired: desired, observed: observed, provider: provider,
                              already: already, priorAttempts: attempts, started: Date(), resumed: true)
