@@ -134,6 +134,27 @@ struct TrustGitTests {
         #expect(report.commits.last?.changedResources == [])
     }
 
+    @Test func policiesWithoutKeysRefuseEveryChangeAndSaySo() throws {
+        let fixture = try GitFixture()
+        try fixture.addQuickstart()
+        try fixture.write("manifests/access.yaml", """
+            apiVersion: dcapply/v1
+            kind: AccessPolicy
+            metadata: {name: tenants}
+            spec:
+              members: [{user: carol@example.com}]
+              rules: [{kinds: [HardwarePool], verbs: [use]}]
+
+            """)
+        let first = try fixture.commit("Tenants only")
+        try fixture.edit("manifests/site.yaml", replacing: "replicas: 4", with: "replicas: 2")
+        try fixture.commit("Two replicas")
+        let repository = try LibGit2Repository.open(fixture.work.path)
+        let report = try repository.authorize(from: first, to: try repository.resolve("HEAD"), paths: ["manifests"], trustedSigners: nil)
+        #expect(report.refusals.map(\.resource) == ["Workload/llm-train"])
+        #expect(report.warnings == ["the AccessPolicies in force list no member keys, so every commit that changes a resource is refused: add keys to the members who manage the site"])
+    }
+
     @Test func theFirstRevisionIsTrustedOnlyThroughTheTrustedSignersFile() throws {
         let setup = try Setup()
         let aliceOnly = TrustedSigners(signers: try AllowedSigners.parse("alice@example.com \(setup.alice.publicLine)").signers, file: "signers")

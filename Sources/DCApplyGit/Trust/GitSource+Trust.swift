@@ -88,6 +88,9 @@ extension GitSource {
             items.append(CommitToAuthorize(commit: commit, changedResources: counted.sorted()))
         }
         var report = CommitAuthorizer.authorize(items, anchor: anchor)
+        if !policies.isEmpty && !policies.contains(where: { $0.members.contains { !$0.keys.isEmpty } }) {
+            report.warnings.append("the AccessPolicies in force list no member keys, so every commit that changes a resource is refused: add keys to the members who manage the site")
+        }
         for policy in policies {
             for member in policy.members {
                 for key in member.keys {
