@@ -42,6 +42,14 @@ struct TrustServeTests {
         status = try daemon.status()
         #expect(status["lastError"] == nil)
         #expect(Self.condition(status, "Stalled") == "False")
+        // The audit log names the signers of what was applied.
+        let audit = try DCApplyBinary.run(["audit", "show", "-o", "json", "--state", "sqlite:" + setup.fixture.root.appendingPathComponent("state.db").path],
+                                          in: setup.fixture.root)
+        let entries = try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(entries.contains { ($0["actor"] as? String) == "bob@example.com (signed revision \(allowed.prefix(12)))" },
+                "\(entries.map { $0["actor"] ?? "" })")
+        #expect(try DCApplyBinary.run(["audit", "verify", "--state", "sqlite:" + setup.fixture.root.appendingPathComponent("state.db").path],
+                                      in: setup.fixture.root).status == 0)
 
         // An unsigned commit is refused.
         try setup.fixture.edit("manifests/site.yaml", replacing: "replicas: 2", with: "replicas: 3")

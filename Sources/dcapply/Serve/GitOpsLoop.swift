@@ -105,11 +105,16 @@ struct GitOpsLoop: Service {
         if isNew { state.status.withLock { $0.lastAttemptedRevision = revision } }
         var log = logger
         log[metadataKey: "git.revision"] = "\(revision.prefix(12))"
+        // The audit log names who signed the commits a new revision brings; drift corrections
+        // are the daemon's own (user@host).
+        var actor: String?
         if isNew {
             do {
-                if let refusal = try trust.refusal(of: revision, after: applied, in: repository, paths: paths, limits: reconciler.limits, logger: log) {
+                let decision = try trust.check(revision, after: applied, in: repository, paths: paths, limits: reconciler.limits, logger: log)
+                if let refusal = decision.refusal {
                     return refuse(revision, because: refusal, reason: "Unauthorized", isNew: isNew)
                 }
+                if !decision.signers.isEmpty { actor = decision.signers.joined(separator: ", ") + " (signed revision \(revision.prefix(12)))" }
             } catch {
                 return fail("cannot check the signatures and rights of \(revision.prefix(12)): \(error)", reason: "GitOperationFailed")
             }
@@ -133,7 +138,7 @@ struct GitOpsLoop: Service {
             }
             if !plan.isEmpty && (isNew || selfHeal) {
                 log.info("applying", metadata: ["dcapply.plan": "\(plan.summary)"])
-                _ = try await local.apply(plan, site: site)
+                _ = try await local.apply(plan, site: site, options: ApplyOptions(actor: actor))
                 state.metrics.recordApplied(plan.changes.count)
             }
             let drift: String? = !isNew && !plan.isEmpty ? (selfHeal ? "corrected: \(plan.summary)" : "not corrected (self-heal is off): \(plan.summary)") : nil

@@ -19,19 +19,26 @@ final class TrustGate: Sendable {
     /// refusal, naming the commits, resources and missing rules. Throws when git cannot be read.
     func refusal(of revision: String, after applied: String?, in repository: some GitSource, paths: [String],
                  limits: InputLimits, logger: Logger) throws -> String? {
+        try check(revision, after: applied, in: repository, paths: paths, limits: limits, logger: logger).refusal
+    }
+
+    /// The refusal (nil when allowed) and the principals who signed the commits checked, for
+    /// the audit log's actor.
+    func check(_ revision: String, after applied: String?, in repository: some GitSource, paths: [String],
+               limits: InputLimits, logger: Logger) throws -> (refusal: String?, signers: [String]) {
         let report = try repository.authorize(from: applied, to: revision, paths: paths, trustedSigners: trustedSigners, limits: limits)
         for warning in report.warnings where warned.withLock({ $0.insert(warning).inserted }) {
             logger.warning("commits are not fully checked", metadata: ["dcapply.warning": "\(warning)"])
         }
+        let signers = Array(Set(report.commits.compactMap(\.signer))).sorted()
         if report.isAllowed {
-            let signers = report.commits.compactMap(\.signer)
             if !signers.isEmpty {
-                logger.info("commits authorized", metadata: ["dcapply.signers": "\(Array(Set(signers)).sorted().joined(separator: ", "))",
+                logger.info("commits authorized", metadata: ["dcapply.signers": "\(signers.joined(separator: ", "))",
                                                              "dcapply.commits": "\(report.commits.count)"])
             }
-            return nil
+            return (nil, signers)
         }
         let commits = Set(report.refusals.map(\.commit)).count
-        return "\(commits) commit\(commits == 1 ? " is" : "s are") not allowed to change what \(commits == 1 ? "it changes" : "they change") (checked against \(report.anchor.description)): \(report.summary())"
+        return ("\(commits) commit\(commits == 1 ? " is" : "s are") not allowed to change what \(commits == 1 ? "it changes" : "they change") (checked against \(report.anchor.description)): \(report.summary())", signers)
     }
 }
