@@ -46,8 +46,12 @@ struct RedfishSiteSetup {
         switch (configuration.usernameFrom, configuration.passwordFrom) {
         case let (user?, password?):
             do {
-                credentials = Credentials(username: try SecretReference.resolve(user, environment: environment),
-                                          password: try SecretReference.resolve(password, environment: environment))
+                let resolved = Credentials(username: try SecretReference.resolve(user, environment: environment),
+                                           password: try SecretReference.resolve(password, environment: environment))
+                // Scrubbed from every output, log and state row, should any code path quote it.
+                Secrets.register(resolved.password)
+                Secrets.register(String(resolved.basicAuthorization.dropFirst("Basic ".count)))
+                credentials = resolved
             } catch {
                 diagnostics.append(.error("Site \(name): \(error)", at: at, field: "spec.provider.redfish"))
             }

@@ -8,7 +8,7 @@ final class ServeDaemon {
     let stderrURL: URL
     private(set) var port = 0
 
-    init(fixture: GitFixture, interval: String, extra: [String] = []) throws {
+    init(fixture: GitFixture, interval: String, extra: [String] = [], environment extraEnvironment: [String: String] = [:]) throws {
         stderrURL = fixture.root.appendingPathComponent("serve.log")
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: stderrURL)
@@ -20,6 +20,7 @@ final class ServeDaemon {
         process.currentDirectoryURL = fixture.root
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
+        environment.merge(extraEnvironment) { $1 }
         process.environment = environment
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log

@@ -84,6 +84,8 @@ public final class InMemoryStateStore: StateStore {
     public func recordStep(apply: Int, _ step: JournalStep, change: Change) throws {
         contents.withLock { contents in
             guard contents.journals.indices.contains(apply - 1) else { return }
+            var step = step
+            step.error = step.error.map(Secrets.redact)
             contents.journals[apply - 1].steps[step.index] = step
         }
     }

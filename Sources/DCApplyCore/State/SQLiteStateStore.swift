@@ -310,7 +310,7 @@ public final class SQLiteStateStore: StateStore {
                     ON CONFLICT(apply_id, step) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, error = excluded.error,
                                                               updated_at = excluded.updated_at
                     """, arguments: [apply, step.index, change.action.rawValue, change.resource.description, step.state.rawValue,
-                                     step.attempts, step.error, Self.timestamp(Date())])
+                                     step.attempts, step.error.map(Secrets.redact), Self.timestamp(Date())])
             }
         }
     }

@@ -34,7 +34,7 @@ struct CommonOptions: ParsableArguments {
 
     func makeLogger() -> Logger {
         let level: Logger.Level = quiet ? .error : verbose >= 2 ? .debug : verbose == 1 ? .info : .warning
-        var logger = Logger(label: "dcapply") { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "dcapply") { RedactingLogHandler(StreamLogHandler.standardError(label: $0)) }
         logger.logLevel = level
         return logger
     }
@@ -69,5 +69,33 @@ struct SolverOptions: ParsableArguments {
         if let solveTime, seconds == nil {
             throw ValidationError("--solve-time takes a duration such as 2s, 500ms or 1m, got \"\(solveTime)\".")
         }
+    }
+}
+
+/// Passes log records on with every registered secret masked (see `Secrets`), in the message
+/// and in metadata values alike.
+struct RedactingLogHandler: LogHandler {
+    var base: any LogHandler
+
+    init(_ base: any LogHandler) { self.base = base }
+
+    var logLevel: Logger.Level {
+        get { base.logLevel }
+        set { base.logLevel = newValue }
+    }
+
+    var metadata: Logger.Metadata {
+        get { base.metadata }
+        set { base.metadata = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { base[metadataKey: key] }
+        set { base[metadataKey: key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let scrubbed = metadata?.mapValues { Logger.Metadata.Value.string(Secrets.redact("\($0)")) }
+        base.log(level: level, message: "\(Secrets.redact(message.description))", metadata: scrubbed, source: source, file: file, function: function, line: line)
     }
 }

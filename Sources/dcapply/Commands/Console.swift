@@ -13,7 +13,7 @@ struct Console {
     /// A transient status line, on a terminal only; the next write replaces it.
     func progress(_ message: String) {
         guard !quiet, isatty(STDERR_FILENO) == 1 else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8))
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(Secrets.redact(message))".utf8))
     }
 
     func endProgress() {
@@ -34,14 +34,14 @@ struct Console {
     }
 
     func write(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(Data((Secrets.redact(line) + "\n").utf8))
     }
 }
 
 /// Writes data to stdout.
 enum Output {
     static func print(_ text: String) {
-        var text = text
+        var text = Secrets.redact(text)
         if !text.hasSuffix("\n") { text += "\n" }
         FileHandle.standardOutput.write(Data(text.utf8))
     }

@@ -76,18 +76,21 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         ServeSignals.unblock()
         try await runReportingErrors(options) {
+            Secrets.registerUserinfo(of: repo)
+            if let token = ProcessInfo.processInfo.environment["DCAPPLY_GIT_TOKEN"] { Secrets.register(token) }
             var logger = options.makeLogger()
             if options.verbose == 0 && !options.quiet { logger.logLevel = .info }
             let webhook = try webhookSecretFile.map { file -> WebhookSignature in
                 guard let secret = try? String(contentsOfFile: file, encoding: .utf8), !secret.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                     throw DCApplyError(.usage, "cannot read a secret from --webhook-secret-file \(file)")
                 }
+                Secrets.register(secret)
                 return WebhookSignature(secret: secret)
             }
             let trust = TrustGate(trustedSigners: try loadTrustedSigners(logger: logger))
             let repository = try openClone(logger: logger)
             let reconciler = try Pipeline(options: options, solver: solver).reconciler
-            var status = ServeStatus(repository: repo, branch: branch, path: path.joined(separator: ","), selfHeal: selfHeal)
+            var status = ServeStatus(repository: Secrets.displayURL(repo), branch: branch, path: path.joined(separator: ","), selfHeal: selfHeal)
             // After a restart the site is where the state store says; a new revision moves it on.
             status.lastAppliedRevision = try reconciler.store.load().revision
             status.set("Ready", false, reason: "Progressing", message: "the first pass has not finished", at: Date())
@@ -102,7 +105,7 @@ struct Serve: AsyncParsableCommand {
                 services: [loop],
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? address.port
-                    FileHandle.standardError.write(Data("dcapply serve: listening on \(address.host):\(port), following \(branch) of \(repo)\n".utf8))
+                    FileHandle.standardError.write(Data("dcapply serve: listening on \(address.host):\(port), following \(branch) of \(Secrets.displayURL(repo))\n".utf8))
                 },
                 logger: logger)
             try await app.runService()
@@ -119,7 +122,7 @@ struct Serve: AsyncParsableCommand {
                 return try LibGit2Repository.open(directory)
             }
             try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: directory).deletingLastPathComponent().path, withIntermediateDirectories: true)
-            logger.info("cloning", metadata: ["git.url": "\(url)", "git.clone": "\(directory)"])
+            logger.info("cloning", metadata: ["git.url": "\(Secrets.displayURL(url))", "git.clone": "\(directory)"])
             do {
                 return try LibGit2Repository.cloneBare(url, into: directory)
             } catch {

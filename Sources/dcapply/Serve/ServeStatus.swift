@@ -1,3 +1,4 @@
+import DCApplyCore
 import Foundation
 
 /// A Flux-style condition: `Ready`, `Reconciling` or `Stalled`.
@@ -58,6 +59,6 @@ struct ServeStatus: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return (try? encoder.encode(self)).map { Secrets.redact(String(decoding: $0, as: UTF8.self)) } ?? "{}"
     }
 }
