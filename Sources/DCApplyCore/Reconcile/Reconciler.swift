@@ -35,7 +35,7 @@ public struct Reconciler: Sendable {
         if let made = try providers?(site, store, logger) { return made }
         switch site.provider {
         case .local: return LocalProvider(store: store, limits: limits)
-        case .redfish: throw DCApplyError(.provider, "Site \(site.metadata.name): the redfish provider is not available in this build yet; use provider.local")
+        case .redfish: throw DCApplyError(.provider, "Site \(site.metadata.name): no Redfish provider is linked into this program (the dcapply executable passes DCApplyRedfish's RedfishProviders.factory() to the Reconciler)")
         case .exec: throw DCApplyError(.provider, "Site \(site.metadata.name): the exec provider is not available in this build yet; use provider.local")
         }
     }

@@ -94,8 +94,10 @@ struct RedactingLogHandler: LogHandler {
         set { base[metadataKey: key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let scrubbed = metadata?.mapValues { Logger.Metadata.Value.string(Secrets.redact("\($0)")) }
-        base.log(level: level, message: "\(Secrets.redact(message.description))", metadata: scrubbed, source: source, file: file, function: function, line: line)
+    func log(event: LogEvent) {
+        var event = event
+        event.message = "\(Secrets.redact(event.message.description))"
+        event.metadata = event.metadata?.mapValues { Logger.Metadata.Value.string(Secrets.redact("\($0)")) }
+        base.log(event: event)
     }
 }
