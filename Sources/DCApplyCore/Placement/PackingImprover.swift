@@ -44,10 +44,11 @@ struct PackingImprover {
     private let workloadNames: [String]
     /// The pool of each workload, by workload position.
     private let workloadPools: [String?]
-    private var spreadKey: [String?] = []
+    /// The failure domain of each node under each workload's spread key (nil: no spread).
+    private var spreadIDs: [[Int]?] = []
     private var spreadLimit: [Int] = []
-    /// Replicas per (workload, domain).
-    private var domainCount: [[String: Int]] = []
+    /// Replicas per (workload, domain id).
+    private var domainCount: [[Int]] = []
     private var rackNames: [String] = []
     private var rackDraw: [Double] = []
     private var rackCap: [Double] = []
@@ -65,12 +66,13 @@ struct PackingImprover {
         keys = keySet.sorted()
         for name in workloadNames {
             let policy = model.desired.policy(model.desired.workloads[name]?.redundancy)
-            spreadKey.append(policy?.failureDomain)
+            let ids = (policy?.failureDomain).flatMap { model.domainIDs[$0] }
+            spreadIDs.append(ids)
             spreadLimit.append(policy?.maxPerDomain ?? .max)
-            var counts: [String: Int] = [:]
-            if let key = policy?.failureDomain {
+            var counts = Array(repeating: 0, count: (policy?.failureDomain).flatMap { model.domainCounts[$0] } ?? 0)
+            if let ids {
                 for replica in states[name]?.replicas ?? [] {
-                    for domain in Set(replica.nodes.compactMap { model.index[$0] }.map { model.domain($0, key: key) }) { counts[domain, default: 0] += 1 }
+                    for domain in Set(replica.nodes.compactMap { model.index[$0] }.map { ids[$0] }) { counts[domain] += 1 }
                 }
             }
             domainCount.append(counts)
@@ -97,6 +99,7 @@ struct PackingImprover {
         guard !items.isEmpty else { return }
         // Bins: healthy members of the pools these items belong to.
         let pools = Set(items.map { model.desired.workloads[workloadNames[$0.workload]]?.pool ?? "" })
+        var rackOf: [String: Int] = [:]
         for node in model.nodes.indices where model.pool[node].map(pools.contains) ?? false
             && model.nodes[node].health == .healthy && !model.wholeNode[node] {
             let movable = movableOnNode[node] ?? []
@@ -104,9 +107,10 @@ struct PackingImprover {
             let capacity = keys.map { model.nodes[node].capacity[$0] ?? 0 }
             let used = keys.map { model.used[node][$0] ?? 0 }
             let rackName = model.rack[node]
-            var rack = rackNames.firstIndex(of: rackName) ?? -1
+            var rack = rackOf[rackName] ?? -1
             if rack < 0 {
                 rack = rackNames.count
+                rackOf[rackName] = rack
                 rackNames.append(rackName)
                 rackDraw.append(model.rackDrawW[rackName] ?? 0)
                 rackCap.append(model.rackCapW[rackName] ?? .infinity)
@@ -136,9 +140,9 @@ struct PackingImprover {
 
     private func spreadAllows(_ item: Int, _ bin: Int) -> Bool {
         let w = items[item].workload
-        guard let key = spreadKey[w] else { return true }
+        guard let ids = spreadIDs[w] else { return true }
         if items[item].bin == bin { return true }
-        return domainCount[w][model.domain(bins[bin].node, key: key), default: 0] < spreadLimit[w]
+        return domainCount[w][ids[bins[bin].node]] < spreadLimit[w]
     }
 
     /// The contract's estimate on the dense vectors (on): exact, since every key in use is in `keys`.
@@ -184,8 +188,8 @@ struct PackingImprover {
         for k in keys.indices { bins[bin].used[k] -= items[item].demand[k] }
         bins[bin].items.removeAll { $0 == item }
         rackDraw[bins[bin].rack] += drawW(bin, used: bins[bin].used) - before
-        if let key = spreadKey[items[item].workload] {
-            domainCount[items[item].workload][model.domain(bins[bin].node, key: key), default: 0] -= 1
+        if let ids = spreadIDs[items[item].workload] {
+            domainCount[items[item].workload][ids[bins[bin].node]] -= 1
         }
         items[item].bin = -1
     }
@@ -195,8 +199,8 @@ struct PackingImprover {
         for k in keys.indices { bins[bin].used[k] += items[item].demand[k] }
         bins[bin].items.append(item)
         rackDraw[bins[bin].rack] += drawW(bin, used: bins[bin].used) - before
-        if let key = spreadKey[items[item].workload] {
-            domainCount[items[item].workload][model.domain(bins[bin].node, key: key), default: 0] += 1
+        if let ids = spreadIDs[items[item].workload] {
+            domainCount[items[item].workload][ids[bins[bin].node]] += 1
         }
         items[item].bin = bin
     }
@@ -215,7 +219,7 @@ struct PackingImprover {
         let items: [Item]
         let bins: [Bin]
         let rackDraw: [Double]
-        let domainCount: [[String: Int]]
+        let domainCount: [[Int]]
     }
 
     private func snapshot() -> Snapshot { Snapshot(items: items, bins: bins, rackDraw: rackDraw, domainCount: domainCount) }
@@ -299,9 +303,9 @@ struct PackingImprover {
         guard model.pool[bins[bin].node] == workloadPools[items[item].workload] else { return nil }
         // Spread: the ejected replicas of the same workload leave this bin's domain.
         let w = items[item].workload
-        if let key = spreadKey[w] {
+        if let ids = spreadIDs[w] {
             let sameWorkload = ejected.filter { items[$0].workload == w }.count
-            if domainCount[w][model.domain(bins[bin].node, key: key), default: 0] - sameWorkload >= spreadLimit[w] { return nil }
+            if domainCount[w][ids[bins[bin].node]] - sameWorkload >= spreadLimit[w] { return nil }
         }
         // Power: the bin's draw with the ejections done and the item in.
         let b = bins[bin]
@@ -323,6 +327,7 @@ struct PackingImprover {
         for bin in bins.indices where !bins[bin].pinned && bins[bin].items.isEmpty { setOpen(bin, false) }
         for item in order {
             workBudget -= bins.count
+            if workBudget < 0 { restore(saved); return }  // out of budget: keep what was
             var best: (Int, Double, Int)?
             for b in bins.indices where fits(item, b) {
                 var slack = 0.0
@@ -352,6 +357,7 @@ struct PackingImprover {
         for b in order where !pending.isEmpty {
             while true {
                 workBudget -= pending.count
+                if workBudget < 0 { restore(saved); return }  // out of budget: keep what was
                 var best: (Double, Int)?
                 for item in pending where fits(item, b) {
                     var score = 0.0

@@ -22,6 +22,16 @@ struct PlacementModel {
     var driveCount: [Int]
     var on: [Bool]
     var rackDrawW: [String: Double]
+    /// Failure domains as integers, per label key that a policy spreads by or a workload
+    /// colocates by: `domainIDs[key]![node]`. The hot loops compare these, not strings.
+    let domainIDs: [String: [Int]]
+    /// How many distinct domains each key of `domainIDs` has.
+    let domainCounts: [String: Int]
+    /// Position of `gpus` in `resourceKeys`.
+    let gpuKey: Int?
+    /// Per node, for the hot loops: healthy, and on when observed.
+    let healthy: [Bool]
+    let observedOn: [Bool]
 
     init(desired: DesiredState, observed: ObservedState) {
         self.desired = desired
@@ -63,7 +73,70 @@ struct PlacementModel {
             return powersOff && node.health == .healthy ? false : node.powerState == .on
         }
         rackDrawW = [:]
+        var domainKeys = Set(desired.redundancyPolicies.values.compactMap(\.failureDomain))
+        domainKeys.formUnion(desired.workloads.values.compactMap(\.colocate))
+        var ids: [String: [Int]] = [:], counts: [String: Int] = [:]
+        for key in domainKeys.sorted() {
+            var seen: [String: Int] = [:]
+            ids[key] = nodes.map { node in
+                let name = node.labels[key] ?? "node:\(node.name)"
+                if let id = seen[name] { return id }
+                seen[name] = seen.count
+                return seen.count - 1
+            }
+            counts[key] = seen.count
+        }
+        domainIDs = ids
+        domainCounts = counts
+        gpuKey = resourceIndex["gpus"]
+        healthy = nodes.map { $0.health == .healthy }
+        observedOn = nodes.map { $0.powerState == .on }
         for position in nodes.indices { rackDrawW[rack[position], default: 0] += drawW(position) }
+    }
+
+    /// The draw of `node`, on, with `demand` (dense: key position, amount) added to what it
+    /// uses: the contract's estimate (``PowerModel``) on the dense mirrors, bit for bit.
+    func drawW(_ node: Int, adding demand: [(Int, Double)]) -> Double {
+        let power = nodes[node].power
+        let capacity = capacityDense[node], usage = usedDense[node]
+        var fraction = 0.0
+        if let g = gpuKey, capacity[g] > 0 {
+            var used = usage[g]
+            for (k, amount) in demand where k == g { used += amount }
+            fraction = min(1, used / capacity[g])
+        } else {
+            for k in capacity.indices where capacity[k] > 0 {
+                var used = usage[k]
+                for (key, amount) in demand where key == k { used += amount }
+                fraction = max(fraction, used / capacity[k])
+            }
+            fraction = min(1, fraction)
+        }
+        return power.idleW + (power.maxW - power.idleW) * fraction
+    }
+
+    /// ``powerFits(_:newUsage:)`` for `demand` added to what the node uses, without building maps.
+    func powerFits(_ node: Int, adding demand: [(Int, Double)]) -> Bool {
+        guard let cap = rackCapW[rack[node]] else { return true }
+        let delta = drawW(node, adding: demand) - drawW(node)
+        return (rackDrawW[rack[node]] ?? 0) + delta <= cap + 1e-6
+    }
+
+    /// Whether `demand` fits on top of what the node holds and `reserved` (dense, may be
+    /// empty): ``shortfall(_:demand:reserved:)`` is nil, without building maps.
+    func fits(_ node: Int, demand: [(Int, Double)], reserved: [Double]) -> Bool {
+        if wholeNode[node] { return false }
+        let capacity = capacityDense[node], usage = usedDense[node]
+        for (k, amount) in demand {
+            let held = reserved.isEmpty ? usage[k] : usage[k] + reserved[k]
+            if held + amount > capacity[k] + 1e-9 { return false }
+        }
+        return true
+    }
+
+    /// A workload's demand on the dense keys: the positive amounts, by key name.
+    func denseDemand(_ resources: ResourceMap) -> [(Int, Double)] {
+        resources.filter { $0.value > 0 }.sorted { $0.key < $1.key }.compactMap { entry in resourceIndex[entry.key].map { ($0, entry.value) } }
     }
 
     // MARK: Power

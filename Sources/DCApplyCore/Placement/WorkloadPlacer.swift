@@ -7,15 +7,26 @@ struct WorkloadPlacer {
     var model: PlacementModel
     let current: TargetState
     private(set) var states: [String: TargetState.WorkloadState] = [:]
-    private var reserved: [Int: ResourceMap] = [:]
+    /// Capacity held by existing replicas of workloads not yet handled, dense by
+    /// `model.resourceKeys` per node; empty when nothing is reserved.
+    private var reserved: [[Double]] = []
     /// Keep every existing replica of every workload before placing anything new.
     let keepEverythingFirst: Bool
     private var contexts: [String: Context] = [:]
+    /// Healthy or not, the members of each pool in index order (membership is fixed here).
+    private let membersByPool: [String: [Int]]
+    /// The most GPUs of any member, per pool.
+    private let gpusPerNodeByPool: [String: Int]
+    private var candidates: CandidateIndex?
 
     init(model: PlacementModel, current: TargetState, keepEverythingFirst: Bool = false) {
         self.model = model
         self.current = current
         self.keepEverythingFirst = keepEverythingFirst
+        var members: [String: [Int]] = [:]
+        for node in model.nodes.indices { if let pool = model.pool[node] { members[pool, default: []].append(node) } }
+        membersByPool = members
+        gpusPerNodeByPool = members.mapValues { nodes in nodes.map { model.nodes[$0].gpuCount }.max() ?? 0 }
     }
 
     /// What placing one workload needs between keeping and filling.
@@ -34,8 +45,9 @@ struct WorkloadPlacer {
         func size(_ workload: Workload) -> Double {
             workload.resources.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value / max(largest[$1.key] ?? 1, 1e-9) }
         }
+        let sizes = model.desired.workloads.mapValues(size)
         return model.desired.workloads.values.sorted {
-            ($0.priority, size($0), $1.metadata.name) > ($1.priority, size($1), $0.metadata.name)
+            ($0.priority, sizes[$0.metadata.name] ?? 0, $1.metadata.name) > ($1.priority, sizes[$1.metadata.name] ?? 0, $0.metadata.name)
         }
     }
 
@@ -45,11 +57,19 @@ struct WorkloadPlacer {
         return nodes.map { ($0, workload.resources) }
     }
 
+    private mutating func reserve(_ amount: ResourceMap, on node: Int, sign: Double) {
+        if reserved.isEmpty { reserved = Array(repeating: Array(repeating: 0, count: model.resourceKeys.count), count: model.nodes.count) }
+        for (key, value) in amount { if let k = model.resourceIndex[key] { reserved[node][k] += sign * value } }
+    }
+
+    private func reservation(_ node: Int) -> [Double] { reserved.isEmpty ? [] : reserved[node] }
+
     mutating func run(problems: inout [Problem]) -> WorkloadPlacer {
         let workloads = order()
         if keepEverythingFirst {
             // Stable: every existing replica that still satisfies the constraints stays, for
             // every workload, before anything new is placed. Nothing is displaced.
+            candidates = CandidateIndex(model: model, reserved: reserved)
             for workload in workloads { keep(workload) }
             for workload in workloads { problems += fill(workload) }
             return self
@@ -57,10 +77,11 @@ struct WorkloadPlacer {
         for workload in workloads {
             for replica in current.workloads[workload.metadata.name]?.replicas ?? [] where replica.index < workload.replicas {
                 for (node, amount) in demand(of: replica, workload) where model.nodes[node].health != .failed {
-                    reserved[node, default: [:]].merge(amount, uniquingKeysWith: +)
+                    reserve(amount, on: node, sign: 1)
                 }
             }
         }
+        candidates = CandidateIndex(model: model, reserved: reserved)
         for workload in workloads {
             keep(workload)
             problems += fill(workload)
@@ -80,34 +101,51 @@ struct WorkloadPlacer {
 
     // MARK: One workload
 
+    /// Replicas per failure domain of one workload, domains as ``PlacementModel/domainIDs``.
     private struct Spread {
         let key: String?
+        /// The domain of each node under `key` (empty without a key).
+        let ids: [Int]
         let limit: Int
         let minDomains: Int
-        var count: [String: Int] = [:]
+        var count: [Int]
+        /// Domains holding at least one replica.
+        private(set) var used = 0
 
-        func allows(_ domains: Set<String>) -> Bool { domains.allSatisfy { count[$0, default: 0] < limit } }
-        mutating func add(_ domains: Set<String>) { for domain in domains { count[domain, default: 0] += 1 } }
-        var used: Int { count.values.filter { $0 > 0 }.count }
+        init(key: String?, model: PlacementModel, limit: Int, minDomains: Int) {
+            self.key = key
+            ids = key.flatMap { model.domainIDs[$0] } ?? []
+            self.limit = limit
+            self.minDomains = minDomains
+            count = Array(repeating: 0, count: key.flatMap { model.domainCounts[$0] } ?? 0)
+        }
+
+        func domains(_ nodes: [Int]) -> Set<Int> { key == nil ? [] : Set(nodes.map { ids[$0] }) }
+        func allows(_ domains: Set<Int>) -> Bool { domains.allSatisfy { count[$0] < limit } }
+        mutating func add(_ domains: Set<Int>) {
+            for domain in domains {
+                if count[domain] == 0 { used += 1 }
+                count[domain] += 1
+            }
+        }
     }
 
     private mutating func keep(_ workload: Workload) {
         let name = workload.metadata.name
-        for replica in current.workloads[name]?.replicas ?? [] where replica.index < workload.replicas {
-            for (node, amount) in demand(of: replica, workload) where reserved[node] != nil {
-                reserved[node]?.merge(amount.mapValues { -$0 }, uniquingKeysWith: +)
+        if !reserved.isEmpty {
+            for replica in current.workloads[name]?.replicas ?? [] where replica.index < workload.replicas {
+                for (node, amount) in demand(of: replica, workload) where model.nodes[node].health != .failed {
+                    reserve(amount, on: node, sign: -1)
+                }
             }
         }
         let policy = model.desired.policy(workload.redundancy)
-        var spread = Spread(key: policy?.failureDomain, limit: policy?.maxPerDomain ?? .max, minDomains: policy?.minDomains ?? 0)
-        let members = model.members(of: workload.pool)
-        let gpusPerNode = members.map { model.nodes[$0].gpuCount }.max() ?? 0
+        var spread = Spread(key: policy?.failureDomain, model: model, limit: policy?.maxPerDomain ?? .max, minDomains: policy?.minDomains ?? 0)
+        let members = membersByPool[workload.pool] ?? []
+        let gpusPerNode = gpusPerNodeByPool[workload.pool] ?? 0
         let gangSize = gpusPerNode > 0 && workload.gpusPerReplica > gpusPerNode
             ? (workload.gpusPerReplica + gpusPerNode - 1) / gpusPerNode : 1
-        func domains(_ nodes: [Int]) -> Set<String> {
-            guard let key = spread.key else { return [] }
-            return Set(nodes.map { model.domain($0, key: key) })
-        }
+        let demand = model.denseDemand(workload.resources)
 
         var placed: [ReplicaPlacement] = []
         // Keep what still satisfies every constraint.
@@ -115,16 +153,16 @@ struct WorkloadPlacer {
             let nodes = replica.nodes.compactMap { model.index[$0] }
             guard nodes.count == replica.nodes.count, nodes.count == gangSize,
                   nodes.allSatisfy({ model.pool[$0] == workload.pool && model.nodes[$0].health != .failed }),
-                  spread.allows(domains(nodes)) else { continue }
+                  spread.allows(spread.domains(nodes)) else { continue }
             if gangSize > 1 {
                 guard gangFits(nodes, workload) else { continue }
                 commitGang(nodes)
             } else {
-                guard let node = nodes.first, model.shortfall(node, demand: workload.resources) == nil,
-                      model.powerFits(node, newUsage: model.adding(workload.resources, to: node)) else { continue }
+                guard let node = nodes.first, model.fits(node, demand: demand, reserved: []),
+                      model.powerFits(node, adding: demand) else { continue }
                 commit(workload.resources, on: node)
             }
-            spread.add(domains(nodes))
+            spread.add(spread.domains(nodes))
             placed.append(replica)
         }
         contexts[name] = Context(spread: spread, members: members, gpusPerNode: gpusPerNode, gangSize: gangSize, placed: placed)
@@ -138,23 +176,25 @@ struct WorkloadPlacer {
         var placed = context.placed
         let members = context.members, gpusPerNode = context.gpusPerNode, gangSize = context.gangSize
         let policy = model.desired.policy(workload.redundancy)
-        func domains(_ nodes: [Int]) -> Set<String> {
-            guard let key = spread.key else { return [] }
-            return Set(nodes.map { model.domain($0, key: key) })
-        }
+        let demand = model.denseDemand(workload.resources)
         // Place what is missing.
         let keptIndexes = Set(placed.map(\.index))
         var unplaced = 0
         for index in 0..<workload.replicas where !keptIndexes.contains(index) {
+            // Nothing changed since the last replica found no place: neither will this one.
+            if unplaced > 0 {
+                unplaced += 1
+                continue
+            }
             let choice = gangSize > 1
-                ? chooseGang(workload, size: gangSize, members: members, spread: spread, domains: domains)
-                : chooseNode(workload, members: members, spread: spread, domains: domains)
+                ? chooseGang(workload, size: gangSize, members: members, spread: spread)
+                : chooseNode(workload, demand: demand, spread: spread)
             guard let nodes = choice else {
                 unplaced += 1
                 continue
             }
             if gangSize > 1 { commitGang(nodes) } else if let node = nodes.first { commit(workload.resources, on: node) }
-            spread.add(domains(nodes))
+            spread.add(spread.domains(nodes))
             placed.append(ReplicaPlacement(index: index, nodes: nodes.map { model.nodes[$0].name }))
         }
         states[name] = TargetState.WorkloadState(replicas: placed, unplaced: unplaced)
@@ -162,7 +202,7 @@ struct WorkloadPlacer {
         var problems: [Problem] = []
         if unplaced > 0 {
             problems.append(Problem(.error, address, "\(unplaced) of \(workload.replicas) replica\(workload.replicas == 1 ? "" : "s") cannot be placed: "
-                + explain(workload, members: members, spread: spread, domains: domains, gangSize: gangSize, gpusPerNode: gpusPerNode)))
+                + explain(workload, members: members, spread: spread, gangSize: gangSize, gpusPerNode: gpusPerNode)))
         }
         if let key = spread.key, spread.minDomains > 0, workload.replicas > 0, spread.used < spread.minDomains {
             let why = workload.replicas * max(gangSize, 1) < spread.minDomains && gangSize == 1
@@ -175,6 +215,7 @@ struct WorkloadPlacer {
     private mutating func commit(_ resources: ResourceMap, on node: Int) {
         model.setUsage(node, model.adding(resources, to: node), on: true)
         model.replicaCount[node] += 1
+        candidates?.markBusy(node, pool: model.pool[node])
     }
 
     private mutating func commitGang(_ nodes: [Int]) {
@@ -182,6 +223,7 @@ struct WorkloadPlacer {
             model.setUsage(node, model.nodes[node].capacity, on: true)
             model.wholeNode[node] = true
             model.replicaCount[node] += 1
+            candidates?.markBusy(node, pool: model.pool[node])
         }
     }
 
@@ -190,7 +232,7 @@ struct WorkloadPlacer {
     /// A node is free for a gang when nothing else is on it, reserved included.
     private func freeWhole(_ node: Int, respectReservations: Bool) -> Bool {
         model.replicaCount[node] == 0 && !model.wholeNode[node]
-            && (!respectReservations || (reserved[node] ?? [:]).values.allSatisfy { $0 <= 1e-9 })
+            && (!respectReservations || reserved.isEmpty || reserved[node].allSatisfy { $0 <= 1e-9 })
     }
 
     private func gangFits(_ nodes: [Int], _ workload: Workload) -> Bool {
@@ -216,32 +258,35 @@ struct WorkloadPlacer {
     }
 
     private func powerRank(_ node: Int) -> Int {
-        model.on[node] ? 0 : (model.nodes[node].powerState == .on ? 1 : 2)
+        model.on[node] ? 0 : (model.observedOn[node] ? 1 : 2)
     }
 
-    private func chooseNode(_ workload: Workload, members: [Int], spread: Spread, domains: ([Int]) -> Set<String>) -> [Int]? {
+    /// The best node for one more replica: keeps spread (`minDomains` first), already on,
+    /// least slack, emptiest domain, then the name. Only the candidates of the index are
+    /// looked at; the others cannot win (see ``CandidateIndex``).
+    private mutating func chooseNode(_ workload: Workload, demand: [(Int, Double)], spread: Spread) -> [Int]? {
         let wantsNewDomain = spread.minDomains > spread.used
-        let demand = workload.resources.filter { $0.value > 0 }.sorted { $0.key < $1.key }
-            .compactMap { entry in model.resourceIndex[entry.key].map { ($0, entry.value) } }
+        let nodes = candidates?.candidates(pool: workload.pool, model: model) ?? []
+        let domainOf = spread.ids
         for respectReservations in [true, false] {
+            if !respectReservations && reserved.isEmpty { break }  // the same search again
             // Nodes are indexed in name order, so the index breaks ties as the name would.
             var best: (key: (Int, Int, Double, Int, Int), node: Int)?
-            for node in members where !model.wholeNode[node] && model.nodes[node].health == .healthy {
+            for node in nodes where !model.wholeNode[node] {
                 // The ranking first, from cheap reads; the costly checks only for a node that
                 // would beat the best so far.
-                let domain = spread.key.map { model.domain(node, key: $0) }
-                let placedThere = domain.map { spread.count[$0, default: 0] } ?? 0
+                let placedThere = domainOf.isEmpty ? 0 : spread.count[domainOf[node]]
                 let newDomain = wantsNewDomain && placedThere > 0 ? 1 : 0
                 var slack = 0.0
-                for (k, amount) in demand {
-                    let capacity = model.capacityDense[node][k]
-                    if capacity > 0 { slack += (capacity - model.usedDense[node][k] - amount) / capacity }
+                let capacity = model.capacityDense[node], usage = model.usedDense[node]
+                for (k, amount) in demand where capacity[k] > 0 {
+                    slack += (capacity[k] - usage[k] - amount) / capacity[k]
                 }
                 let key = (newDomain, powerRank(node), slack, placedThere, node)
                 if let best, !(key < best.key) { continue }
-                guard model.shortfall(node, demand: workload.resources, reserved: respectReservations ? reserved[node] ?? [:] : [:]) == nil,
+                guard model.fits(node, demand: demand, reserved: respectReservations ? reservation(node) : []),
                       placedThere < spread.limit,
-                      model.powerFits(node, newUsage: model.adding(workload.resources, to: node)) else { continue }
+                      model.powerFits(node, adding: demand) else { continue }
                 best = (key, node)
             }
             if let best { return [best.node] }
@@ -249,29 +294,35 @@ struct WorkloadPlacer {
         return nil
     }
 
-    private func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: Spread, domains: ([Int]) -> Set<String>) -> [Int]? {
+    private func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: Spread) -> [Int]? {
+        let colocate = workload.colocate.flatMap { model.domainIDs[$0] }
+        let groupCount = workload.colocate.flatMap { model.domainCounts[$0] } ?? 1
         for respectReservations in [true, false] {
-            var groups: [String: [Int]] = [:]
-            let gpuIndex = model.resourceIndex["gpus"]
+            if !respectReservations && reserved.isEmpty { break }  // the same search again
+            var groups: [[Int]] = Array(repeating: [], count: groupCount)
+            let gpuIndex = model.gpuKey
             // Cheap array reads first: in a busy site most nodes are taken.
-            for node in members where model.replicaCount[node] == 0 && !model.wholeNode[node]
+            for node in candidates?.freeNodes(pool: workload.pool) ?? [] where model.replicaCount[node] == 0 && !model.wholeNode[node]
                 && (gpuIndex.map { model.capacityDense[node][$0] > 0 } ?? false)
-                && model.nodes[node].health == .healthy && freeWhole(node, respectReservations: respectReservations) {
-                let group = workload.colocate.map { model.nodes[node].labels[$0] ?? "" } ?? ""
-                if workload.colocate != nil && group.isEmpty { continue }
-                groups[group, default: []].append(node)
+                && model.healthy[node] && freeWhole(node, respectReservations: respectReservations) {
+                if let key = workload.colocate, model.nodes[node].labels[key] == nil || model.nodes[node].labels[key] == "" { continue }
+                groups[colocate?[node] ?? 0].append(node)
+            }
+            // Groups by label value, as the name breaks ties between them.
+            let named = groups.filter { !$0.isEmpty }.map { nodes in
+                (group: workload.colocate.map { model.nodes[nodes[0]].labels[$0] ?? "" } ?? "", nodes: nodes)
             }
             var best: (key: (Int, String), nodes: [Int])?
-            for (group, candidates) in groups.sorted(by: { $0.key < $1.key }) {
+            for (group, candidates) in named.sorted(by: { $0.group < $1.group }) {
                 // Take nodes already on first, then by name, skipping any that break spread.
                 var chosen: [Int] = []
-                for node in candidates.sorted(by: { (powerRank($0), model.nodes[$0].name) < (powerRank($1), model.nodes[$1].name) }) {
-                    let added = domains([node]).subtracting(domains(chosen))
+                for node in candidates.sorted(by: { (powerRank($0), $0) < (powerRank($1), $1) }) {
+                    let added = spread.domains([node]).subtracting(spread.domains(chosen))
                     guard spread.allows(added) else { continue }
                     chosen.append(node)
                     if chosen.count == size { break }
                 }
-                guard chosen.count == size, spread.allows(domains(chosen)), gangFits(chosen, workload) else { continue }
+                guard chosen.count == size, spread.allows(spread.domains(chosen)), gangFits(chosen, workload) else { continue }
                 let key = (chosen.reduce(0) { $0 + powerRank($1) }, group)
                 if best == nil || key < best!.key { best = (key, chosen) }
             }
@@ -282,7 +333,7 @@ struct WorkloadPlacer {
 
     // MARK: Reasons
 
-    private func explain(_ workload: Workload, members: [Int], spread: Spread, domains: ([Int]) -> Set<String>, gangSize: Int, gpusPerNode: Int) -> String {
+    private func explain(_ workload: Workload, members: [Int], spread: Spread, gangSize: Int, gpusPerNode: Int) -> String {
         let pool = "HardwarePool/\(workload.pool)"
         if members.isEmpty { return "\(pool) has no member nodes" }
         let healthy = members.filter { model.nodes[$0].health == .healthy }
@@ -307,7 +358,7 @@ struct WorkloadPlacer {
         for node in healthy {
             if let key = model.shortfall(node, demand: workload.resources) {
                 lacking[key, default: 0] += 1
-            } else if !spread.allows(domains([node])) {
+            } else if !spread.allows(spread.domains([node])) {
                 spreadBlocked += 1
             } else if !model.powerFits(node, newUsage: model.adding(workload.resources, to: node)) {
                 powerBlocked += 1
