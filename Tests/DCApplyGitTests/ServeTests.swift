@@ -25,7 +25,8 @@ struct ServeTests {
         let second = try fixture.commit("Two replicas")
         try fixture.push()
         let intervalLatency = try await daemon.waitFor("the second revision") { $0["lastAppliedRevision"] as? String == second }
-        #expect(intervalLatency < 2.5)
+        // One 1 s interval plus the pass; the margin is for a loaded CI machine (measured figures: docs/performance.md).
+        #expect(intervalLatency < 4)
         FileHandle.standardError.write(Data("serve: push → applied on a 1 s interval: \(String(format: "%.2f", intervalLatency)) s\n".utf8))
 
         // An invalid commit is refused whole; the site stays on the last good revision.
@@ -65,7 +66,8 @@ struct ServeTests {
         let set = try DCApplyBinary.run(["inventory", "set", "gpu-r01-n01", "health=failed", "--state", "sqlite:" + fixture.root.appendingPathComponent("state.db").path],
                                         in: fixture.root)
         #expect(set.status == 0, "\(set.stderr)")
-        try await daemon.waitFor("drift corrected") { ($0["drift"] as? String)?.hasPrefix("corrected: ") == true }
+        // lastDrift stays after the correcting pass, so a slow poll (a loaded CI machine) still sees it.
+        try await daemon.waitFor("drift corrected") { ($0["lastDrift"] as? String)?.hasPrefix("corrected: ") == true }
 
         let metrics = try daemon.request("metrics").body
         #expect(metrics.contains("dcapply_reconcile_total{result=\"refused\"}"))

@@ -160,6 +160,10 @@ struct GitOpsLoop: Service {
             status.lastSuccessTime = now
             if isNewlyApplied || changes > 0 { status.lastAppliedTime = now }
             status.drift = drift
+            if let drift {
+                status.lastDrift = drift
+                status.lastDriftTime = now
+            }
             if isHead { status.refusedRevision = nil }  // the branch moved past what was refused
             if status.refusedRevision == nil {
                 status.lastError = nil

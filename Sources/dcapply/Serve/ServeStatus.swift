@@ -29,6 +29,10 @@ struct ServeStatus: Codable, Sendable {
     var lastAppliedTime: Date?
     /// The drift the last pass found against the applied revision (nil when none), and whether it was corrected.
     var drift: String?
+    /// The last drift any pass found (kept after clean passes), and when: a drift corrected
+    /// within one interval is still visible to a monitor that polls less often.
+    var lastDrift: String?
+    var lastDriftTime: Date?
     var reconcileCount = 0
     var conditions: [ServeCondition] = []
 
