@@ -15,7 +15,9 @@ struct Diff: AsyncParsableCommand {
 
             In CI on a shallow checkout, fetch the base first: git fetch --depth=50 origin main.
             Exit 0 when nothing changes (or without --detailed-exitcode), 1 on an error or invalid head
-            manifests, 2 with --detailed-exitcode when the manifests or the plan have changes.
+            manifests, 2 with --detailed-exitcode when the manifests or the plan have changes. The
+            signatures-and-rights verdict per commit is always shown; with --fail-if-refused, a head
+            that serve would refuse exits 1 (make it a required check of the pull request).
             """)
 
     @Option(help: ArgumentHelp("The revision to compare against: a branch, tag, commit or expression such as HEAD~1.", valueName: "rev"))
@@ -39,6 +41,9 @@ struct Diff: AsyncParsableCommand {
     @Flag(help: "Exit 2 when the manifests or the plan have changes, 0 when neither has.")
     var detailedExitcode = false
 
+    @Flag(help: "Exit 1 when serve would refuse the head for its commits' signatures or rights.")
+    var failIfRefused = false
+
     func run() async throws {
         try await runReportingErrors(options) {
             let report = try await makeReport()
@@ -48,7 +53,7 @@ struct Diff: AsyncParsableCommand {
             case .text: Output.print(DiffView.text(report, color: options.colorOnStdout))
             }
             if !report.headDiagnostics.filter({ $0.severity == .error }).isEmpty || report.plan?.hasErrors == true { throw ExitCode(1) }
-            if report.trust?.isAllowed == false { throw ExitCode(1) }  // serve would refuse the head
+            if failIfRefused && report.trust?.isAllowed == false { throw ExitCode(1) }  // serve would refuse the head
             if detailedExitcode && report.hasChanges { throw ExitCode(2) }
         }
     }
