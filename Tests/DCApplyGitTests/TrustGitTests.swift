@@ -143,7 +143,7 @@ struct TrustGitTests {
             metadata: {name: tenants}
             spec:
               members: [{user: carol@example.com}]
-              rules: [{kinds: [HardwarePool], verbs: [use]}]
+              rules: [{kinds: [HardwarePool], verbs: [use]}, {kinds: [Workload], verbs: [manage]}]
 
             """)
         let first = try fixture.commit("Tenants only")
@@ -153,6 +153,27 @@ struct TrustGitTests {
         let report = try repository.authorize(from: first, to: try repository.resolve("HEAD"), paths: ["manifests"], trustedSigners: nil)
         #expect(report.refusals.map(\.resource) == ["Workload/llm-train"])
         #expect(report.warnings == ["the AccessPolicies in force list no member keys, so every commit that changes a resource is refused: add keys to the members who manage the site"])
+    }
+
+    @Test func tenantOnlyPoliciesLeaveTheManageCheckOffWithAWarning() throws {
+        let fixture = try GitFixture()
+        try fixture.addQuickstart()
+        try fixture.write("manifests/access.yaml", """
+            apiVersion: dcapply/v1
+            kind: AccessPolicy
+            metadata: {name: tenants}
+            spec:
+              members: [{user: carol@example.com}]
+              rules: [{kinds: [HardwarePool], verbs: [use]}]
+
+            """)
+        let first = try fixture.commit("Tenants only")
+        try fixture.edit("manifests/site.yaml", replacing: "replicas: 4", with: "replicas: 2")
+        try fixture.commit("Two replicas")
+        let repository = try LibGit2Repository.open(fixture.work.path)
+        let report = try repository.authorize(from: first, to: try repository.resolve("HEAD"), paths: ["manifests"], trustedSigners: nil)
+        #expect(report.isAllowed, "policies that grant only `use` configure tenancy; no one could ever be granted `manage`")
+        #expect(report.warnings == [TrustAnchor.uncheckedWarning])
     }
 
     @Test func theFirstRevisionIsTrustedOnlyThroughTheTrustedSignersFile() throws {

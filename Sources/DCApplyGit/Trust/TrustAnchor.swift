@@ -13,10 +13,12 @@ public enum TrustAnchor: Sendable {
     /// Neither: every commit is allowed, and the run warns once.
     case none
 
-    /// Picks the anchor: the applied revision's AccessPolicies when it has any, else the
-    /// trusted-signers file when one is given, else none.
+    /// Picks the anchor: the applied revision's AccessPolicies when any of them grants `manage`
+    /// (policies that only grant `use` configure tenancy, not who may change manifests), else
+    /// the trusted-signers file when one is given, else none.
     public static func choose(appliedRevision: String?, policies: [AccessPolicy], trustedSigners: TrustedSigners?) -> TrustAnchor {
-        if let appliedRevision, !policies.isEmpty { return .accessPolicies(policies, revision: appliedRevision) }
+        let grantsManage = policies.contains { $0.rules.contains { $0.verbs.contains("manage") } }
+        if let appliedRevision, grantsManage { return .accessPolicies(policies, revision: appliedRevision) }
         if let trustedSigners { return .trustedSigners(trustedSigners.signers, file: trustedSigners.file) }
         return .none
     }
@@ -30,10 +32,10 @@ public enum TrustAnchor: Sendable {
         case .trustedSigners(let signers, let file):
             return "the \(signers.count) trusted signer\(signers.count == 1 ? "" : "s") of \(file)"
         case .none:
-            return "nothing: no AccessPolicy is in force and no --trusted-signers file is given"
+            return "nothing: no AccessPolicy in force grants `manage` and no --trusted-signers file is given"
         }
     }
 
     /// The warning a run prints once when nothing is checked.
-    public static let uncheckedWarning = "no AccessPolicy is in force and no --trusted-signers file is given: commit signatures and rights are not checked, everything is allowed"
+    public static let uncheckedWarning = "no AccessPolicy in force grants `manage` and no --trusted-signers file is given: commit signatures and rights are not checked, everything is allowed"
 }
