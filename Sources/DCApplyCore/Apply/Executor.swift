@@ -231,14 +231,19 @@ public struct Executor: Sendable {
                             skipped: skipped.map { plan.changes[$0] }, providerCalls: await progress.providerCalls)
     }
 
-    /// One action: journal its start, call the provider (power only) with retries, fire the
-    /// `apply.action` failpoint, journal its outcome.
+    /// One action: journal its start (power only), call the provider (power only) with
+    /// retries, fire the `apply.action` failpoint, journal its outcome.
     private func perform(_ i: Int, _ change: Change, journal id: Int, site: Site?, provider: (any HardwareProvider)?,
                          priorAttempts: Int, progress: Progress) async throws -> StepResult {
         let power: PowerState? = change.action == .powerOn ? .on : change.action == .powerOff ? .off : nil
         // Attempts count across a crash: a step resumed after one call is on its second.
         var attempt = priorAttempts + 1
-        try store.recordStep(apply: id, JournalStep(index: i, state: .started, attempts: attempt), change: change)
+        // Only a call to the hardware needs its start journalled: it may take effect even if the
+        // process dies before it answers. An action dcapply only records has no effect until its
+        // outcome is journalled, so one write is enough (and halves the journal of a large apply).
+        if power != nil {
+            try store.recordStep(apply: id, JournalStep(index: i, state: .started, attempts: attempt), change: change)
+        }
         onEvent?(ApplyEvent(index: i, change: change, kind: .started))
         var outcome = StepResult.done
         if let power {

@@ -124,6 +124,11 @@ public protocol ApplyJournal: Sendable {
 }
 
 extension DCApplyError {
+    /// A plan (or an apply's journal) made against another state serial than the stored one.
+    static func staleState(stored: Int, planned: Int) -> DCApplyError {
+        DCApplyError(.stateStore, "the state changed since the plan was made (serial \(stored), plan made at \(planned)); plan again")
+    }
+
     static func locked(by holder: LockHolder, path: String) -> DCApplyError {
         let alive = holder.isAlive
         let hint = alive == false

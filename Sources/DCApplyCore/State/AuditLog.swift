@@ -92,13 +92,11 @@ public enum AuditChain {
     /// Whole seconds, UTC, ISO 8601: what the store keeps.
     public static func timestamp(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 
-    /// The action lines of an entry, from a plan and the journal's steps.
-    public static func actionLines(_ plan: Plan, steps: [Int: JournalStep]) -> [String] {
-        plan.changes.enumerated().map { i, change in
-            let step = steps[i]
-            var line = "\(i)\t\(change.action.rawValue)\t\(change.resource)\t\(step?.state.rawValue ?? "not run")\t\(step?.attempts ?? 0)"
-            if let error = step?.error { line += "\t\(error)" }
-            return line
-        }
+    /// One action of an entry: `step action resource outcome attempts [error]`, tab-separated,
+    /// on one line. Both stores write this form.
+    public static func actionLine(step: Int, action: String, resource: String, state: String, attempts: Int, error: String?) -> String {
+        var line = "\(step)\t\(action)\t\(resource)\t\(state)\t\(attempts)"
+        if let error { line += "\t" + error.replacingOccurrences(of: "\n", with: " ") }
+        return line
     }
 }

@@ -11,6 +11,8 @@ public final class InMemoryStateStore: StateStore {
         var journals: [UnfinishedApply] = []
         var finished: Set<Int> = []
         var audit: [AuditEntry] = []
+        /// The change each journalled step is, by journal id and step: for the audit lines.
+        var stepChanges: [Int: [Int: Change]] = [:]
     }
 
     private let contents = Mutex(Contents())
@@ -27,7 +29,7 @@ public final class InMemoryStateStore: StateStore {
                         pendingAudit: [String]) throws -> StoredState {
         try contents.withLock { contents in
             guard contents.state.serial == expectedSerial else {
-                throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(contents.state.serial), plan made at \(expectedSerial)); plan again")
+                throw DCApplyError.staleState(stored: contents.state.serial, planned: expectedSerial)
             }
             contents.state = StoredState(target: target, serial: expectedSerial + 1, manifestDigest: record.manifestDigest,
                                          revision: record.revision, estimatedW: estimatedW)
@@ -73,7 +75,7 @@ public final class InMemoryStateStore: StateStore {
     public func beginApply(planJSON: String, baseSerial: Int, user: String, host: String, startedAt: Date) throws -> Int {
         try contents.withLock { contents in
             guard contents.state.serial == baseSerial else {
-                throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(contents.state.serial), plan made at \(baseSerial)); plan again")
+                throw DCApplyError.staleState(stored: contents.state.serial, planned: baseSerial)
             }
             let id = contents.journals.count + 1
             contents.journals.append(UnfinishedApply(id: id, planJSON: planJSON, baseSerial: baseSerial, startedAt: startedAt, user: user, host: host, steps: [:]))
@@ -87,6 +89,7 @@ public final class InMemoryStateStore: StateStore {
             var step = step
             step.error = step.error.map(Secrets.redact)
             contents.journals[apply - 1].steps[step.index] = step
+            contents.stepChanges[apply, default: [:]][step.index] = change
         }
     }
 
@@ -98,9 +101,11 @@ public final class InMemoryStateStore: StateStore {
         guard let journal = contents.withLock({ contents in contents.journals.first { $0.id == id && !contents.finished.contains(id) } }) else {
             throw DCApplyError(.stateStore, "apply \(id) is not open in the journal")
         }
+        let changes = contents.withLock { $0.stepChanges[id] ?? [:] }
         let lines = journal.steps.keys.sorted().compactMap { index -> String? in
-            guard let step = journal.steps[index] else { return nil }
-            return "\(index)\t\(step.state.rawValue)\t\(step.attempts)" + (step.error.map { "\t\($0)" } ?? "")
+            guard let step = journal.steps[index], let change = changes[index] else { return nil }
+            return AuditChain.actionLine(step: index, action: change.action.rawValue, resource: change.resource.description,
+                                         state: step.state.rawValue, attempts: step.attempts, error: step.error)
         }
         let state = try commit(target: target, estimatedW: estimatedW, powerStates: powerStates, record: record, expectedSerial: journal.baseSerial, pendingAudit: lines)
         contents.withLock { _ = $0.finished.insert(id) }

@@ -130,7 +130,7 @@ public final class SQLiteStateStore: StateStore {
                               record: ApplyRecord, expectedSerial: Int, auditActions: [String] = []) throws -> (state: StoredState, historyID: Int64) {
         let serial = Int(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'serial'") ?? "0") ?? 0
         guard serial == expectedSerial else {
-            throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(serial), plan made at \(expectedSerial)); plan again")
+            throw DCApplyError.staleState(stored: serial, planned: expectedSerial)
         }
         for table in ["node_assignment", "workload_state", "replica", "tier_state", "tier_drive", "access_grant"] {
             try db.execute(sql: "DELETE FROM \(table)")
@@ -293,7 +293,7 @@ public final class SQLiteStateStore: StateStore {
             try database.write { db in
                 let serial = Int(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'serial'") ?? "0") ?? 0
                 guard serial == baseSerial else {
-                    throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(serial), plan made at \(baseSerial)); plan again")
+                    throw DCApplyError.staleState(stored: serial, planned: baseSerial)
                 }
                 try db.execute(sql: "INSERT INTO apply_journal (plan_json, base_serial, started_at, user, host) VALUES (?, ?, ?, ?, ?)",
                                arguments: [planJSON, baseSerial, Self.timestamp(startedAt), user, host])
@@ -338,10 +338,9 @@ public final class SQLiteStateStore: StateStore {
                     throw DCApplyError(.stateStore, "apply \(id) is not open in the journal")
                 }
                 let steps = try Row.fetchAll(db, sql: "SELECT step, action, resource, state, attempts, error FROM journal_step WHERE apply_id = ? ORDER BY step",
-                                             arguments: [id]).map { row -> String in
-                    var line = "\(row["step"] as Int)\t\(row["action"] as String)\t\(row["resource"] as String)\t\(row["state"] as String)\t\(row["attempts"] as Int)"
-                    if let error = row["error"] as String? { line += "\t" + error.replacingOccurrences(of: "\n", with: " ") }
-                    return line
+                                             arguments: [id]).map { row in
+                    AuditChain.actionLine(step: row["step"], action: row["action"], resource: row["resource"], state: row["state"],
+                                          attempts: row["attempts"], error: row["error"])
                 }
                 let (state, historyID) = try Self.write(db, target: target, estimatedW: estimatedW, powerStates: powerStates, record: record,
                                                         expectedSerial: base, auditActions: steps)

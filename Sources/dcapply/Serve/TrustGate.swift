@@ -15,15 +15,9 @@ final class TrustGate: Sendable {
         self.trustedSigners = trustedSigners
     }
 
-    /// Nil when every commit from `applied` to `revision` may change what it changes; else the
-    /// refusal, naming the commits, resources and missing rules. Throws when git cannot be read.
-    func refusal(of revision: String, after applied: String?, in repository: some GitSource, paths: [String],
-                 limits: InputLimits, logger: Logger) throws -> String? {
-        try check(revision, after: applied, in: repository, paths: paths, limits: limits, logger: logger).refusal
-    }
-
-    /// The refusal (nil when allowed) and the principals who signed the commits checked, for
-    /// the audit log's actor.
+    /// The refusal (nil when every commit from `applied` to `revision` may change what it
+    /// changes) and the principals who signed the commits checked, for the audit log's actor.
+    /// Throws when git cannot be read.
     func check(_ revision: String, after applied: String?, in repository: some GitSource, paths: [String],
                limits: InputLimits, logger: Logger) throws -> (refusal: String?, signers: [String]) {
         let report = try repository.authorize(from: applied, to: revision, paths: paths, trustedSigners: trustedSigners, limits: limits)
