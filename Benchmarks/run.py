@@ -681,10 +681,11 @@ def parse_sizes(text):
 
 
 def site_dir(args, n):
-    d = os.path.join(args.work, "sites", "n%d-s%d" % (n, args.seed))
+    load = "" if args.load == 0.6 else "-l%g" % args.load
+    d = os.path.join(args.work, "sites", "n%d-s%d%s" % (n, args.seed, load))
     meta = os.path.join(d, "sitegen.json")
     if not os.path.exists(meta):
-        sitegen.generate(n, d, seed=args.seed, pools=args.pools, templates=args.templates)
+        sitegen.generate(n, d, seed=args.seed, pools=args.pools, templates=args.templates, load=args.load)
     with open(meta) as f:
         return d, json.load(f)
 
@@ -954,7 +955,7 @@ def bench_stability(args):
         # (a) 5% of the workloads change their replica count.
         rng = random.Random("dcapply-bench-demand/%d/%d" % (args.seed, n))
         counts, changed = demand_change(model, rng, 0.05)
-        dd = os.path.join(args.work, "sites", "n%d-s%d-demand" % (n, args.seed))
+        dd = os.path.join(args.work, "sites", "n%d-s%d-l%g-demand" % (n, args.seed, args.load))
         write_demand_site(d, dd, counts)
         ra, pa = run_plan(args, dd, state)
         a = {"workloadsChanged": len(changed), "seconds": ra["seconds"], "timedOut": ra["timedOut"],
@@ -1137,6 +1138,9 @@ def main(argv=None):
                         help="run --dcapply in place instead of a private copy made at the start")
     common.add_argument("--seed", type=int, default=1, help="site generator seed")
     common.add_argument("--pools", type=int, default=2, choices=(1, 2), help="pools per site")
+    common.add_argument("--load", type=float, default=0.6,
+                        help="fraction of GPUs the synthetic sites ask for (default 0.6: over-subscribed "
+                             "once spread, gangs and caps bind; 0.4: everything fits)")
     common.add_argument("--templates", action="store_true",
                         help="write inventories as templates instead of node by node")
     common.add_argument("--shared", default=DEFAULT_SHARED,

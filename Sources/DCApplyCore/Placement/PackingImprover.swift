@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Improves a placement's energy by emptying powered nodes, within every hard constraint.
 ///
 /// Runs after the constructive placement, per pool, on sites that power idle nodes off. Only
@@ -384,7 +386,7 @@ struct PackingImprover {
         }
     }
 
-    /// Closes nodes while it can: those holding the least first.
+    /// Improves the packing: re-packs, closing nodes one at a time, the packing search.
     mutating func run() -> (model: PlacementModel, states: [String: TargetState.WorkloadState]) {
         guard !items.isEmpty else { return (model, states) }
         // Several decreasing orders (sum, max, sum of squares of the normalised sizes): the
@@ -398,6 +400,21 @@ struct PackingImprover {
             repack(order: decreasing(by: measure))
         }
         if workBudget > 0 && openBins() > lowerBound() { binCentricRepack() }
+        // Closing nodes one at a time first, on a third of the budget (it is quick where many
+        // replicas share a node), then the packing search on what is left, then closing again.
+        let total = workBudget
+        workBudget = total / 3
+        closeNodes()
+        workBudget += total - total / 3
+        if workBudget > 0 && openBins() > lowerBound() { searchPools() }
+        closeNodes()
+        writeBack()
+        return (model, states)
+    }
+
+    /// Closes nodes while it can, those holding the least first; a node that cannot be
+    /// closed is tried again once the landscape has changed.
+    private mutating func closeNodes() {
         var failed = Set<Int>()
         var round = 0
         while workBudget > 0 && openBins() > lowerBound() {
@@ -418,8 +435,100 @@ struct PackingImprover {
                 failed.insert(target)
             }
         }
-        writeBack()
-        return (model, states)
+    }
+
+    /// Seeds of the parallel search: a fixed list, so the plan does not depend on the cores.
+    static let searchSeeds: [UInt64] = [1, 2]
+    /// The search's checks are cheaper than the node checks of `workBudget`: this many of them
+    /// take as long as one (measured on the reference machine, docs/performance.md).
+    static let searchWorkPerCheck = 40
+
+    /// The consistent neighbourhood search (``VectorPackingSearch``) on each pool where no rack
+    /// cap can bind, over the movable replicas without spread; the others stay where they are.
+    /// Two seeds run side by side on the same budget; the fewest open nodes wins, the first
+    /// seed on a tie, so the result does not depend on timing.
+    private mutating func searchPools() {
+        let pools = Set(items.map { workloadPools[$0.workload] ?? "" }).sorted()
+        for pool in pools where workBudget > 0 {
+            let here = bins.indices.filter { bins[$0].open && model.pool[bins[$0].node] == pool }
+            guard capsCannotBind(here) else { continue }
+            let movers = items.indices.filter {
+                workloadPools[items[$0].workload] == pool && spreadIDs[items[$0].workload] == nil && items[$0].bin >= 0
+            }
+            guard !movers.isEmpty else { continue }
+            var local: [Int: Int] = [:]
+            for (position, b) in here.enumerated() { local[b] = position }
+            let moving = Set(movers)
+            var room = here.map { b in keys.indices.map { bins[b].capacity[$0] - bins[b].used[$0] } }
+            for item in movers {
+                guard let position = local[items[item].bin] else { return }
+                for k in keys.indices { room[position][k] += items[item].demand[k] }
+            }
+            let pinned = here.map { b in bins[b].pinned || bins[b].items.contains { !moving.contains($0) } }
+            var floor = pinned.filter { $0 }.count
+            for k in keys.indices {
+                let load = here.reduce(0.0) { $0 + bins[$1].used[k] }
+                let largest = here.map { bins[$0].capacity[k] }.max() ?? 0
+                if largest > 0 { floor = max(floor, Int((load / largest - 1e-9).rounded(.up))) }
+            }
+            floor = max(floor, Self.conflictClique(movers.map { items[$0].demand },
+                                                   largest: keys.indices.map { k in here.map { bins[$0].capacity[k] }.max() ?? 0 }))
+            let search = VectorPackingSearch(dims: keys.count, demand: movers.map { items[$0].demand }, room: room,
+                                             assignment: movers.map { local[items[$0].bin]! },
+                                             open: Array(repeating: true, count: here.count), pinned: pinned,
+                                             work: workBudget * Self.searchWorkPerCheck, seed: 0)
+            let results = Self.portfolio(search, floor: floor)
+            let best = results.indices.min { (results[$0].openCount, $0) < (results[$1].openCount, $1) }!
+            workBudget -= (results.map { search.work - max($0.work, 0) }.max() ?? 0) / Self.searchWorkPerCheck
+            guard results[best].openCount < here.count else { continue }
+            for (m, item) in movers.enumerated() where here[results[best].bin[m]] != items[item].bin { remove(item) }
+            for (m, item) in movers.enumerated() where items[item].bin < 0 { insert(item, into: here[results[best].bin[m]]) }
+            for (position, b) in here.enumerated() where !results[best].open[position] && bins[b].items.isEmpty { setOpen(b, false) }
+        }
+    }
+
+    /// A lower bound on the nodes: replicas that pairwise cannot share a node (together they
+    /// exceed the largest capacity of some resource) each need their own. Greedy, largest
+    /// first; a clique found this way is a valid bound, if not always the best one.
+    static func conflictClique(_ demands: [[Double]], largest: [Double]) -> Int {
+        let order = demands.indices.sorted { a, b in
+            let sa = demands[a].indices.map { largest[$0] > 0 ? demands[a][$0] / largest[$0] : 0 }.max() ?? 0
+            let sb = demands[b].indices.map { largest[$0] > 0 ? demands[b][$0] / largest[$0] : 0 }.max() ?? 0
+            return (sa, b) > (sb, a)
+        }
+        var clique: [Int] = []
+        for item in order.prefix(4_000) {  // a bound from a subset is still a bound: keep it cheap
+            let conflicts = clique.allSatisfy { other in
+                largest.indices.contains { demands[item][$0] + demands[other][$0] > largest[$0] + 1e-9 }
+            }
+            if conflicts { clique.append(item) }
+        }
+        return clique.count
+    }
+
+    /// Runs a copy of `search` per seed, in parallel.
+    private static func portfolio(_ search: VectorPackingSearch, floor: Int) -> [VectorPackingSearch] {
+        final class Results: @unchecked Sendable {
+            var slots: [VectorPackingSearch]
+            let lock = DispatchQueue(label: "dcapply.portfolio")
+            init(_ slots: [VectorPackingSearch]) { self.slots = slots }
+        }
+        let results = Results(searchSeeds.map { search.reseeded($0) })
+        DispatchQueue.concurrentPerform(iterations: searchSeeds.count) { position in
+            var mine = results.lock.sync { results.slots[position] }
+            mine.run(floor: floor)
+            results.lock.sync { results.slots[position] = mine }
+        }
+        return results.slots
+    }
+
+    /// Whether no rack holding one of `candidates` could exceed its cap whatever they hold.
+    private func capsCannotBind(_ candidates: [Int]) -> Bool {
+        var worst = rackDraw
+        for b in candidates {
+            worst[bins[b].rack] += bins[b].idleW + bins[b].dynamicW - drawW(b, used: bins[b].used)
+        }
+        return candidates.allSatisfy { worst[bins[$0].rack] <= rackCap[bins[$0].rack] + 1e-6 }
     }
 
     private func openBins() -> Int { bins.indices.filter { bins[$0].open }.count }
