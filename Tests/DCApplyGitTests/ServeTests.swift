@@ -100,10 +100,11 @@ struct ServeTests {
 
         let sent = Date()
         #expect(try daemon.request("hooks/git", post: body, headers: ["X-Hub-Signature-256": "sha256=" + signer.sign(Array(body.utf8))]).status == 202)
+        // Applied long before the 60 s poll: the webhook did it. How fast is a benchmark's
+        // question (docs/performance.md), not a unit test's: the figure is printed only.
         try await daemon.waitFor("the webhook's revision", timeout: 10) { $0["lastAppliedRevision"] as? String == second }
         let latency = Date().timeIntervalSince(sent)
         FileHandle.standardError.write(Data("serve: webhook → applied: \(String(format: "%.2f", latency)) s\n".utf8))
-        #expect(latency < 2)
 
         // Gitea's header works too.
         try fixture.edit("manifests/site.yaml", replacing: "\n  replicas: 2\n", with: "\n  replicas: 3\n")

@@ -139,7 +139,7 @@ struct VectorPackingSearch: Sendable {
     mutating func run(floor: Int) {
         var best = (bin: bin, open: open)
         var attempt = 0
-        while work > 0 && openCount > floor {
+        search: while work > 0 && openCount > floor {
             // To do with one bin fewer, close three light bins (B&V: keep m − 2 of the m
             // wanted) and search until what is aside fits in two of them. The first attempt
             // takes the three lightest; after a stall, three of the lightest third at random.
@@ -170,6 +170,8 @@ struct VectorPackingSearch: Sendable {
             case .stalled:
                 rebuild(best.bin, best.open)
                 attempt += 1
+                // Stuck: more of the same is unlikely to pay for the time it takes.
+                if attempt >= Self.attemptsBeforeGivingUp { break search }
             case .outOfWork:
                 bin = best.bin
                 open = best.open
@@ -204,6 +206,9 @@ struct VectorPackingSearch: Sendable {
         case stalled
         case outOfWork
     }
+
+    /// Attempts in a row that stall, after which the search stops before its budget runs out.
+    static let attemptsBeforeGivingUp = 60
 
     /// Iterations without a lighter set aside after which an attempt is given up.
     static let stallIterations = 200
