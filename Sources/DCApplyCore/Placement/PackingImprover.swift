@@ -54,6 +54,8 @@ struct PackingImprover {
     private var rackNames: [String] = []
     private var rackDraw: [Double] = []
     private var rackCap: [Double] = []
+    /// Pools packed optimally by ``PairPacking``: nothing left to search there.
+    private var solvedPools = Set<String>()
     /// Varies tie-breaks between rounds of closure attempts (deterministically).
     private var perturbation = 0
 
@@ -400,6 +402,11 @@ struct PackingImprover {
             repack(order: decreasing(by: measure))
         }
         if workBudget > 0 && openBins() > lowerBound() { binCentricRepack() }
+        // Where a maximum matching is the optimum, nothing more can be gained.
+        if searchPools(exactOnly: true) {
+            writeBack()
+            return (model, states)
+        }
         // Closing nodes one at a time first, on a third of the budget (it is quick where many
         // replicas share a node), then the packing search on what is left, then closing again.
         let total = workBudget
@@ -447,21 +454,27 @@ struct PackingImprover {
     /// cap can bind, over the movable replicas without spread; the others stay where they are.
     /// Two seeds run side by side on the same budget; the fewest open nodes wins, the first
     /// seed on a tie, so the result does not depend on timing.
-    private mutating func searchPools() {
+    /// With `exactOnly`, only the exact pairing is tried; true when it solved every pool.
+    @discardableResult
+    private mutating func searchPools(exactOnly: Bool = false) -> Bool {
         let pools = Set(items.map { workloadPools[$0.workload] ?? "" }).sorted()
-        for pool in pools where workBudget > 0 {
+        var exact = true
+        for pool in pools where workBudget > 0 && !solvedPools.contains(pool) {
             let here = bins.indices.filter { bins[$0].open && model.pool[bins[$0].node] == pool }
-            guard capsCannotBind(here) else { continue }
+            guard capsCannotBind(here) else { exact = false; continue }
             let movers = items.indices.filter {
                 workloadPools[items[$0].workload] == pool && spreadIDs[items[$0].workload] == nil && items[$0].bin >= 0
             }
+            // Replicas that must stay put (spread) make it more than a packing problem.
+            let pureDemand = movers.count == items.indices.filter { workloadPools[items[$0].workload] == pool }.count
+            if !pureDemand { exact = false }
             guard !movers.isEmpty else { continue }
             var local: [Int: Int] = [:]
             for (position, b) in here.enumerated() { local[b] = position }
             let moving = Set(movers)
             var room = here.map { b in keys.indices.map { bins[b].capacity[$0] - bins[b].used[$0] } }
             for item in movers {
-                guard let position = local[items[item].bin] else { return }
+                guard let position = local[items[item].bin] else { return false }
                 for k in keys.indices { room[position][k] += items[item].demand[k] }
             }
             let pinned = here.map { b in bins[b].pinned || bins[b].items.contains { !moving.contains($0) } }
@@ -471,6 +484,23 @@ struct PackingImprover {
                 let largest = here.map { bins[$0].capacity[k] }.max() ?? 0
                 if largest > 0 { floor = max(floor, Int((load / largest - 1e-9).rounded(.up))) }
             }
+            // At most two to a node and identical empty nodes: a maximum matching is optimal.
+            if pureDemand, !pinned.contains(true), let first = here.first,
+               here.allSatisfy({ bins[$0].capacity == bins[first].capacity }),
+               zip(here, room).allSatisfy({ b, r in zip(r, bins[b].capacity).allSatisfy { abs($0 - $1) < 1e-9 } }),
+               let pairing = PairPacking.optimal(movers.map { items[$0].demand }, capacity: bins[first].capacity),
+               pairing.count <= here.count {
+                workBudget -= movers.count * movers.count / Self.searchWorkPerCheck
+                if pairing.count < here.count {
+                    for item in movers { remove(item) }
+                    for (position, group) in pairing.enumerated() { for m in group { insert(movers[m], into: here[position]) } }
+                    for b in here where bins[b].items.isEmpty { setOpen(b, false) }
+                }
+                solvedPools.insert(pool)
+                continue
+            }
+            exact = false
+            if exactOnly { continue }
             floor = max(floor, Self.conflictClique(movers.map { items[$0].demand },
                                                    largest: keys.indices.map { k in here.map { bins[$0].capacity[k] }.max() ?? 0 }))
             let search = VectorPackingSearch(dims: keys.count, demand: movers.map { items[$0].demand }, room: room,
@@ -485,6 +515,7 @@ struct PackingImprover {
             for (m, item) in movers.enumerated() where items[item].bin < 0 { insert(item, into: here[results[best].bin[m]]) }
             for (position, b) in here.enumerated() where !results[best].open[position] && bins[b].items.isEmpty { setOpen(b, false) }
         }
+        return exact && workBudget > 0
     }
 
     /// A lower bound on the nodes: replicas that pairwise cannot share a node (together they
