@@ -16,9 +16,9 @@ public struct GreedyPlacementSolver: PlacementSolver {
         self.solveTime = solveTime
     }
 
-    /// Half a second for a small site, growing with the node count, at most 3.5 seconds (a
+    /// Half a second for a small site, growing with the node count, at most 3.2 seconds (a
     /// whole plan of a 10,000-node site stays within 5 s on the reference machine).
-    public static func defaultSolveTime(nodes: Int) -> Double { min(3.5, 0.5 + Double(nodes) / 150) }
+    public static func defaultSolveTime(nodes: Int) -> Double { min(3.2, 0.5 + Double(nodes) / 150) }
 
     public func solve(_ input: PlacementInput) -> PlacementResult {
         solveOnce(input)
