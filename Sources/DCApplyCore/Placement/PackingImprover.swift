@@ -4,10 +4,12 @@ import Dispatch
 ///
 /// Runs after the constructive placement, per pool, on sites that power idle nodes off. Only
 /// replicas new in this plan move (an existing replica never moves for energy: fewest moves
-/// comes first). A node is *closed* when every replica on it can move elsewhere; its replicas
-/// are re-inserted by best fit, or by swapping into a node and ejecting smaller replicas back
-/// into the queue (a consistent-neighbourhood search with a tabu list). A closure that cannot
-/// be completed within its budget is undone. Deterministic: iteration budgets, no clock.
+/// comes first). In order: re-packs in several decreasing orders; the exact pairing
+/// (``PairPacking``) where no three replicas fit a node; closing nodes one at a time (a node's
+/// replicas re-inserted by best fit, or by swapping into a node and ejecting smaller replicas
+/// back into the queue, under a tabu list; an attempt that runs out of budget is undone); then
+/// the packing search (``VectorPackingSearch``) where no rack cap can bind. Deterministic:
+/// work budgets, no clock.
 struct PackingImprover {
     /// Iterations of one closure attempt, per replica in the queue.
     var iterationsPerItem = 200
@@ -403,7 +405,7 @@ struct PackingImprover {
         }
         if workBudget > 0 && openBins() > lowerBound() { binCentricRepack() }
         // Where a maximum matching is the optimum, nothing more can be gained.
-        if searchPools(exactOnly: true) {
+        if pairPools() {
             writeBack()
             return (model, states)
         }
@@ -450,63 +452,80 @@ struct PackingImprover {
     /// take as long as one (measured on the reference machine, docs/performance.md).
     static let searchWorkPerCheck = 40
 
+    /// One pool's packing problem: its open nodes, the replicas that may move (new, without
+    /// spread), each node's room besides them, and the nodes that must stay open.
+    private struct PoolPacking {
+        let nodes: [Int]
+        let movers: [Int]
+        /// The position in `nodes` of each mover's node.
+        let position: [Int]
+        let room: [[Double]]
+        let pinned: [Bool]
+        /// Every replica of the pool may move: nothing but capacity constrains it.
+        let pure: Bool
+    }
+
+    private var movablePools: [String] { Set(items.map { workloadPools[$0.workload] ?? "" }).sorted() }
+
+    /// Nil where a rack cap could bind: the searches below check capacity alone.
+    private func poolPacking(_ pool: String) -> PoolPacking? {
+        let nodes = bins.indices.filter { bins[$0].open && model.pool[bins[$0].node] == pool }
+        guard capsCannotBind(nodes) else { return nil }
+        let inPool = items.indices.filter { workloadPools[items[$0].workload] == pool }
+        let movers = inPool.filter { spreadIDs[items[$0].workload] == nil && items[$0].bin >= 0 }
+        var local: [Int: Int] = [:]
+        for (position, b) in nodes.enumerated() { local[b] = position }
+        var room = nodes.map { b in keys.indices.map { bins[b].capacity[$0] - bins[b].used[$0] } }
+        var position: [Int] = []
+        for item in movers {
+            guard let p = local[items[item].bin] else { return nil }
+            position.append(p)
+            for k in keys.indices { room[p][k] += items[item].demand[k] }
+        }
+        let moving = Set(movers)
+        let pinned = nodes.map { b in bins[b].pinned || bins[b].items.contains { !moving.contains($0) } }
+        return PoolPacking(nodes: nodes, movers: movers, position: position, room: room, pinned: pinned, pure: movers.count == inPool.count)
+    }
+
+    /// ``PairPacking`` on every pool where it applies: identical nodes holding nothing else,
+    /// replicas without spread, no three of which fit a node. Such a pool is then optimal.
+    /// True when that solved every pool: nothing is left to search anywhere.
+    private mutating func pairPools() -> Bool {
+        var all = true
+        for pool in movablePools where workBudget > 0 {
+            guard let problem = poolPacking(pool), problem.pure, !problem.pinned.contains(true), let first = problem.nodes.first,
+                  problem.nodes.allSatisfy({ bins[$0].capacity == bins[first].capacity }),
+                  zip(problem.nodes, problem.room).allSatisfy({ b, r in zip(r, bins[b].capacity).allSatisfy { abs($0 - $1) < 1e-9 } }),
+                  let pairing = PairPacking.optimal(problem.movers.map { items[$0].demand }, capacity: bins[first].capacity),
+                  pairing.count <= problem.nodes.count else {
+                all = false
+                continue
+            }
+            workBudget -= problem.movers.count * problem.movers.count / Self.searchWorkPerCheck
+            if pairing.count < problem.nodes.count {
+                for item in problem.movers { remove(item) }
+                for (position, group) in pairing.enumerated() { for m in group { insert(problem.movers[m], into: problem.nodes[position]) } }
+                for b in problem.nodes where bins[b].items.isEmpty { setOpen(b, false) }
+            }
+            solvedPools.insert(pool)
+        }
+        return all && workBudget > 0
+    }
+
     /// The consistent neighbourhood search (``VectorPackingSearch``) on each pool where no rack
     /// cap can bind, over the movable replicas without spread; the others stay where they are.
     /// Two seeds run side by side on the same budget; the fewest open nodes wins, the first
     /// seed on a tie, so the result does not depend on timing.
-    /// With `exactOnly`, only the exact pairing is tried; true when it solved every pool.
-    @discardableResult
-    private mutating func searchPools(exactOnly: Bool = false) -> Bool {
-        let pools = Set(items.map { workloadPools[$0.workload] ?? "" }).sorted()
-        var exact = true
-        for pool in pools where workBudget > 0 && !solvedPools.contains(pool) {
-            let here = bins.indices.filter { bins[$0].open && model.pool[bins[$0].node] == pool }
-            guard capsCannotBind(here) else { exact = false; continue }
-            let movers = items.indices.filter {
-                workloadPools[items[$0].workload] == pool && spreadIDs[items[$0].workload] == nil && items[$0].bin >= 0
-            }
-            // Replicas that must stay put (spread) make it more than a packing problem.
-            let pureDemand = movers.count == items.indices.filter { workloadPools[items[$0].workload] == pool }.count
-            if !pureDemand { exact = false }
-            guard !movers.isEmpty else { continue }
-            var local: [Int: Int] = [:]
-            for (position, b) in here.enumerated() { local[b] = position }
-            let moving = Set(movers)
-            var room = here.map { b in keys.indices.map { bins[b].capacity[$0] - bins[b].used[$0] } }
-            for item in movers {
-                guard let position = local[items[item].bin] else { return false }
-                for k in keys.indices { room[position][k] += items[item].demand[k] }
-            }
-            let pinned = here.map { b in bins[b].pinned || bins[b].items.contains { !moving.contains($0) } }
-            var floor = pinned.filter { $0 }.count
-            for k in keys.indices {
-                let load = here.reduce(0.0) { $0 + bins[$1].used[k] }
-                let largest = here.map { bins[$0].capacity[k] }.max() ?? 0
-                if largest > 0 { floor = max(floor, Int((load / largest - 1e-9).rounded(.up))) }
-            }
-            // At most two to a node and identical empty nodes: a maximum matching is optimal.
-            if pureDemand, !pinned.contains(true), let first = here.first,
-               here.allSatisfy({ bins[$0].capacity == bins[first].capacity }),
-               zip(here, room).allSatisfy({ b, r in zip(r, bins[b].capacity).allSatisfy { abs($0 - $1) < 1e-9 } }),
-               let pairing = PairPacking.optimal(movers.map { items[$0].demand }, capacity: bins[first].capacity),
-               pairing.count <= here.count {
-                workBudget -= movers.count * movers.count / Self.searchWorkPerCheck
-                if pairing.count < here.count {
-                    for item in movers { remove(item) }
-                    for (position, group) in pairing.enumerated() { for m in group { insert(movers[m], into: here[position]) } }
-                    for b in here where bins[b].items.isEmpty { setOpen(b, false) }
-                }
-                solvedPools.insert(pool)
-                continue
-            }
-            exact = false
-            if exactOnly { continue }
-            floor = max(floor, Self.conflictClique(movers.map { items[$0].demand },
-                                                   largest: keys.indices.map { k in here.map { bins[$0].capacity[k] }.max() ?? 0 }))
-            let search = VectorPackingSearch(dims: keys.count, demand: movers.map { items[$0].demand }, room: room,
-                                             assignment: movers.map { local[items[$0].bin]! },
-                                             open: Array(repeating: true, count: here.count), pinned: pinned,
-                                             work: workBudget * Self.searchWorkPerCheck, seed: 0)
+    private mutating func searchPools() {
+        for pool in movablePools where workBudget > 0 && !solvedPools.contains(pool) {
+            guard let problem = poolPacking(pool), !problem.movers.isEmpty else { continue }
+            let here = problem.nodes, movers = problem.movers
+            let largest = keys.indices.map { k in here.map { bins[$0].capacity[k] }.max() ?? 0 }
+            let floor = max(lowerBound(loadOn: here, largest: largest, pinned: problem.pinned.filter { $0 }.count),
+                            Self.conflictClique(movers.map { items[$0].demand }, largest: largest))
+            let search = VectorPackingSearch(dims: keys.count, demand: movers.map { items[$0].demand }, room: problem.room,
+                                             assignment: problem.position, open: Array(repeating: true, count: here.count),
+                                             pinned: problem.pinned, work: workBudget * Self.searchWorkPerCheck, seed: 0)
             let results = Self.portfolio(search, floor: floor)
             let best = results.indices.min { (results[$0].openCount, $0) < (results[$1].openCount, $1) }!
             workBudget -= (results.map { search.work - max($0.work, 0) }.max() ?? 0) / Self.searchWorkPerCheck
@@ -515,7 +534,6 @@ struct PackingImprover {
             for (m, item) in movers.enumerated() where items[item].bin < 0 { insert(item, into: here[results[best].bin[m]]) }
             for (position, b) in here.enumerated() where !results[best].open[position] && bins[b].items.isEmpty { setOpen(b, false) }
         }
-        return exact && workBudget > 0
     }
 
     /// A lower bound on the nodes: replicas that pairwise cannot share a node (together they
@@ -567,11 +585,18 @@ struct PackingImprover {
     /// No fewer bins can hold the load: per key, the load over the largest capacity, and
     /// never fewer than the pinned bins.
     private func lowerBound() -> Int {
-        var bound = bins.filter { $0.open && $0.pinned }.count
-        for k in keys.indices {
-            let load = bins.reduce(0.0) { $0 + ($1.open ? $1.used[k] : 0) }
-            let largest = bins.map { $0.capacity[k] }.max() ?? 0
-            if largest > 0 { bound = max(bound, Int((load / largest - 1e-9).rounded(.up))) }
+        lowerBound(loadOn: bins.indices.filter { bins[$0].open },
+                   largest: keys.indices.map { k in bins.map { $0.capacity[k] }.max() ?? 0 },
+                   pinned: bins.filter { $0.open && $0.pinned }.count)
+    }
+
+    /// No fewer nodes can hold the load on `nodes`: per key, that load over the `largest`
+    /// capacity any node that could take it has; and never fewer than the `pinned` ones.
+    private func lowerBound(loadOn nodes: [Int], largest: [Double], pinned: Int) -> Int {
+        var bound = pinned
+        for k in keys.indices where largest[k] > 0 {
+            let load = nodes.reduce(0.0) { $0 + bins[$1].used[k] }
+            bound = max(bound, Int((load / largest[k] - 1e-9).rounded(.up)))
         }
         return bound
     }
