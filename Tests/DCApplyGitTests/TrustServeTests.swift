@@ -9,13 +9,19 @@ struct TrustServeTests {
         (status["conditions"] as? [[String: Any]])?.first { $0["type"] as? String == type }?[field] as? String
     }
 
-    @Test func serveAppliesAManagersCommitAndRefusesOthersWhole() async throws {
-        let setup = try TrustGitTests.Setup()
+    /// Pushes the fixture and starts serve with an allowed-signers file holding `line`.
+    static func serve(_ setup: TrustGitTests.Setup, trusting line: String) async throws -> (ServeDaemon, URL) {
         let signers = setup.fixture.root.appendingPathComponent("allowed_signers")
-        try "alice@example.com namespaces=\"git\" \(setup.alice.publicLine)\n".write(to: signers, atomically: true, encoding: .utf8)
+        try line.write(to: signers, atomically: true, encoding: .utf8)
         try setup.fixture.push()
         let daemon = try ServeDaemon(fixture: setup.fixture, interval: "1s", extra: ["--trusted-signers", signers.path])
         try await daemon.waitUntilListening()
+        return (daemon, signers)
+    }
+
+    @Test func serveAppliesAManagersCommitAndRefusesOthersWhole() async throws {
+        let setup = try TrustGitTests.Setup()
+        let (daemon, _) = try await Self.serve(setup, trusting: "alice@example.com namespaces=\"git\" \(setup.alice.publicLine)\n")
         try await daemon.waitFor("the first revision, signed by a trusted signer") { $0["lastAppliedRevision"] as? String == setup.first }
 
         // Bob may manage llm-* Workloads only; his change to the pool is refused whole.
@@ -64,11 +70,7 @@ struct TrustServeTests {
 
     @Test func serveRefusesAFirstRevisionNoTrustedSignerSigned() async throws {
         let setup = try TrustGitTests.Setup()
-        let signers = setup.fixture.root.appendingPathComponent("allowed_signers")
-        try "bob@example.com \(setup.bob.publicLine)\n".write(to: signers, atomically: true, encoding: .utf8)
-        try setup.fixture.push()
-        let daemon = try ServeDaemon(fixture: setup.fixture, interval: "1s", extra: ["--trusted-signers", signers.path])
-        try await daemon.waitUntilListening()
+        let (daemon, signers) = try await Self.serve(setup, trusting: "bob@example.com \(setup.bob.publicLine)\n")
         try await daemon.waitFor("the refusal of the first revision") { $0["refusedRevision"] as? String == setup.first }
         let status = try daemon.status()
         #expect(status["lastAppliedRevision"] == nil)
