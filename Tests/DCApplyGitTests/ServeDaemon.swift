@@ -32,17 +32,20 @@ final class ServeDaemon {
 
     var log: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
-    /// Waits for the "listening on HOST:PORT" line.
-    func waitUntilListening(timeout: Double = 30) async throws {
+    /// Waits for the "listening on HOST:PORT" line. The log is read once more after the
+    /// deadline: a test process busy with other tests may resume this poller late, and what
+    /// counts is whether serve started, not when the poller looked.
+    func waitUntilListening(timeout: Double = 60) async throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let marker = "dcapply serve: listening on 127.0.0.1:"
+        let marker = "dcapply serve: listening on 127.0.0.1:"
+        while true {
             if let line = log.split(separator: "\n").first(where: { $0.hasPrefix(marker) }),
                let portText = line.dropFirst(marker.count).split(separator: ",").first, let found = Int(portText) {
                 port = found
                 return
             }
             guard process.isRunning else { throw GitFixture.Failure(description: "dcapply serve exited: \(log)") }
+            guard Date() < deadline else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw GitFixture.Failure(description: "dcapply serve did not start listening: \(log)")
@@ -69,9 +72,10 @@ final class ServeDaemon {
     @discardableResult
     func waitFor(_ what: String, timeout: Double = 20, _ condition: ([String: Any]) -> Bool) async throws -> Double {
         let start = Date()
-        while Date().timeIntervalSince(start) < timeout {
+        while true {  // the condition is checked once more after the deadline (see above)
             if condition(try status()) { return Date().timeIntervalSince(start) }
             guard process.isRunning else { throw GitFixture.Failure(description: "dcapply serve exited while waiting for \(what): \(log)") }
+            guard Date().timeIntervalSince(start) < timeout else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw GitFixture.Failure(description: "timed out waiting for \(what); status: \(try status()); log: \(log)")
