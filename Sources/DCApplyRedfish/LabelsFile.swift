@@ -17,9 +17,12 @@ struct LabelsFile: Sendable {
     /// The entry for a system: by UUID, then SerialNumber, then the System's URL, then the
     /// endpoint, then the node name it would have by default. UUIDs match case-insensitively.
     func entry(uuid: String?, serialNumber: String?, systemURL: String, endpoint: String, defaultName: String) -> Entry? {
+        // The most specific key first: cloned BMC images repeat UUIDs and serial numbers (DMTF's
+        // composability mockups do), and only the System's URL then tells the systems apart.
+        if let found = entries[systemURL] { return found }
         if let uuid, let found = entries[uuid] ?? entries[uuid.lowercased()] ?? entries[uuid.uppercased()] { return found }
         if let serialNumber, let found = entries[serialNumber] { return found }
-        return entries[systemURL] ?? entries[endpoint] ?? entries[endpoint + "/"] ?? entries[defaultName]
+        return entries[endpoint] ?? entries[endpoint + "/"] ?? entries[defaultName]
     }
 
     /// Reads and checks the file; problems are diagnostics at the file's lines.

@@ -207,46 +207,33 @@ public struct RedfishProvider: HardwareProvider {
 
     private func scanEndpoints(setup: RedfishSiteSetup, details: Bool, client: HTTPClient) async throws -> [EndpointResult] {
         let limiter = AsyncSemaphore(configuration.concurrency)
-        return try await withThrowingTaskGroup(of: (Int, EndpointResult).self) { group in
-            for (index, endpoint) in setup.endpoints.enumerated() {
-                group.addTask { [settings, logger] in
-                    try await limiter.run {
-                        let connection = RedfishConnection(endpoint: endpoint, client: client, credentials: setup.credentials, settings: settings, logger: logger)
-                        let outcome = try await scanEndpoint(RedfishScanner(connection: connection), details: details)
-                        await connection.close()
-                        return (index, EndpointResult(endpoint: endpoint, outcome: outcome))
-                    }
-                }
+        return try await setup.endpoints.concurrentMap { [settings, logger] endpoint in
+            try await limiter.run {
+                let connection = RedfishConnection(endpoint: endpoint, client: client, credentials: setup.credentials, settings: settings, logger: logger)
+                let outcome = try await scanEndpoint(RedfishScanner(connection: connection), details: details)
+                await connection.close()
+                return EndpointResult(endpoint: endpoint, outcome: outcome)
             }
-            var results: [(Int, EndpointResult)] = []
-            for try await result in group { results.append(result) }
-            return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
     }
 
     private func scanEndpoint(_ scanner: RedfishScanner, details: Bool) async throws -> EndpointResult.Outcome {
         let paths: [String]
         do { paths = try await scanner.systemPaths() } catch let error as RedfishError { return .failure(error) }
-        var systems: [(Int, SystemInventory)] = []
+        let results = try await paths.concurrentMap { path in
+            await outcome { try await scanner.system(path, details: details) }
+        }
+        var systems: [SystemInventory] = []
         var failures: [RedfishError] = []
-        await withTaskGroup(of: (Int, Result<SystemInventory, RedfishError>).self) { group in
-            for (index, path) in paths.enumerated() {
-                group.addTask {
-                    do { return (index, .success(try await scanner.system(path, details: details))) }
-                    catch let error as RedfishError { return (index, .failure(error)) }
-                    catch { return (index, .failure(RedfishError(kind: .transient, message: "\(scanner.connection.endpoint)\(path): \(error)"))) }
-                }
-            }
-            for await (index, result) in group {
-                switch result {
-                case .success(let system): systems.append((index, system))
-                case .failure(let error): failures.append(error)
-                }
+        for (path, result) in zip(paths, results) {
+            switch result {
+            case .success(let system): systems.append(system)
+            case .failure(let error as RedfishError): failures.append(error)
+            case .failure(let error): failures.append(RedfishError(kind: .transient, message: "\(scanner.connection.endpoint)\(path): \(error)"))
             }
         }
         if let refused = failures.first(where: { $0.kind == .unauthorized }) { return .failure(refused) }
-        let found = systems.sorted { $0.0 < $1.0 }.map(\.1)
-        return failures.isEmpty ? .success(found) : .partial(found, failures)
+        return failures.isEmpty ? .success(systems) : .partial(systems, failures)
     }
 }
 

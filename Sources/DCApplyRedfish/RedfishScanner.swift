@@ -40,7 +40,8 @@ struct RedfishScanner: Sendable {
         return inventory
     }
 
-    /// The members of a collection; nil with a gap when the collection is not there.
+    /// The members of a collection; nil with a gap when the collection is not there. A member
+    /// that cannot be read is left out, with a gap naming it.
     func collection(_ link: String?, _ what: String) async throws -> ([JSONValue]?, [String]) {
         guard let link else { return (nil, ["\(what) not linked"]) }
         let members: [String]
@@ -49,47 +50,65 @@ struct RedfishScanner: Sendable {
         } catch let error as RedfishError where error.kind != .unauthorized {
             return (nil, [gap(what, error)])
         }
-        return try await withThrowingTaskGroup(of: (Int, JSONValue?, String?).self) { group in
-            for (index, member) in members.enumerated() {
-                group.addTask {
-                    do { return (index, try await connection.get(member), nil) }
-                    catch let error as RedfishError where error.kind != .unauthorized { return (index, nil, gap(what, error)) }
-                }
-            }
-            var found: [(Int, JSONValue)] = []
-            var gaps: [String] = []
-            for try await (index, value, gap) in group {
-                if let value { found.append((index, value)) }
-                if let gap { gaps.append(gap) }
-            }
-            return (found.sorted { $0.0 < $1.0 }.map(\.1), gaps)
-        }
+        let (found, gaps) = try await read(members, what: "\(what) member")
+        return (found.map(\.value), gaps)
     }
 
-    /// Storage → each subsystem → its Drives.
+    /// Storage → each subsystem → its Drives. Shapes that real BMCs produce and that dcapply
+    /// cannot use (a `Drives` that is not an array of links, a drive without `CapacityBytes`
+    /// or without a media type) are gaps that name the subsystem or drive, never a crash.
     func drives(_ link: String?) async throws -> ([(storage: String, path: String, drive: JSONValue)], [String]) {
-        let (subsystems, gaps) = try await collection(link, "Storage")
+        let (subsystems, subsystemGaps) = try await collection(link, "Storage")
         var listed: [(storage: String, path: String)] = []
+        var gaps = subsystemGaps
         for subsystem in subsystems ?? [] {
             let id = subsystem["Id"]?.string ?? "storage"
-            listed += subsystem["Drives"]?.array.compactMap(\.link).map { (id, $0) } ?? []
-        }
-        return try await withThrowingTaskGroup(of: (Int, JSONValue?, String?).self) { group in
-            for (index, entry) in listed.enumerated() {
-                group.addTask {
-                    do { return (index, try await connection.get(entry.path), nil) }
-                    catch let error as RedfishError where error.kind != .unauthorized { return (index, nil, gap("Drives", error)) }
-                }
+            switch subsystem["Drives"] {
+            case nil: continue
+            case .array(let links):
+                let paths = links.compactMap(\.link)
+                if paths.count < links.count { gaps.append("Storage \(id): \(links.count - paths.count) Drives entries without @odata.id") }
+                listed += paths.map { (id, $0) }
+            default:
+                gaps.append("Storage \(id): Drives is not an array")
             }
-            var found: [(Int, JSONValue)] = []
-            var driveGaps: [String] = []
-            for try await (index, value, gap) in group {
-                if let value { found.append((index, value)) }
-                if let gap { driveGaps.append(gap) }
-            }
-            let drives = found.sorted { $0.0 < $1.0 }.map { (storage: listed[$0.0].storage, path: listed[$0.0].path, drive: $0.1) }
-            return (drives, gaps + driveGaps)
         }
+        let (found, driveGaps) = try await read(listed.map(\.path), what: "Drive")
+        gaps += driveGaps
+        var drives: [(storage: String, path: String, drive: JSONValue)] = []
+        for (offset, drive) in found where !NodeMapper.isAbsent(drive["Status"]) {  // an empty bay is no problem
+            let entry = listed[offset]
+            let name = "Storage \(entry.storage) Drive \(drive["Id"]?.string ?? entry.path)"
+            guard drive["CapacityBytes"]?.number != nil else {
+                gaps.append("\(name): no CapacityBytes; the drive is not used")
+                continue
+            }
+            guard NodeMapper.media(drive) != nil else {
+                gaps.append("\(name): neither Protocol NVMe nor MediaType SSD or HDD; the drive is not used")
+                continue
+            }
+            drives.append((entry.storage, entry.path, drive))
+        }
+        return (drives, gaps)
+    }
+
+    /// Reads `paths` concurrently; what could be read with its position in `paths`, and a gap
+    /// for each that could not. A refused login stops the scan.
+    private func read(_ paths: [String], what: String) async throws -> ([(offset: Int, value: JSONValue)], [String]) {
+        let results = try await paths.concurrentMap { [connection] path in
+            await outcome { try await connection.get(path) }
+        }
+        var found: [(offset: Int, value: JSONValue)] = []
+        var gaps: [String] = []
+        for (offset, result) in results.enumerated() {
+            switch result {
+            case .success(let value): found.append((offset, value))
+            case .failure(let error as RedfishError) where error.kind != .unauthorized:
+                gaps.append(gap("\(what) \(paths[offset].split(separator: "/").last ?? "")", error))
+            case .failure(let error): throw error
+            }
+        }
+        return (found, gaps)
     }
 
     /// The System's first Chassis, for its Location; quietly nil when unreadable.

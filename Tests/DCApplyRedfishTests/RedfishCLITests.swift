@@ -1,34 +1,16 @@
 import DCApplyCore
 @testable import DCApplyRedfish
+import DCApplyTestSupport
 import Foundation
 import Testing
 
 /// `dcapply` end to end on a Site whose provider is the emulator: plan, inventory show, apply
 /// powering nodes on and off as the EnergyPolicy asks, and no credential anywhere.
 struct RedfishCLITests {
-    /// Runs the built executable; output goes through files so nothing can block.
+    /// Runs the built executable (`DCAPPLY_BINARY` wins) in `folder`.
     static func dcapply(_ arguments: [String], in folder: URL, environment: [String: String]) throws -> (code: Int32, stdout: String, stderr: String) {
-        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
-                          URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()]
-        guard let executable = candidates.map({ $0.appendingPathComponent("dcapply") })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw RedfishServices.MissingVenv(description: "no dcapply executable beside the tests; run swift build first")
-        }
-        let out = folder.appendingPathComponent("stdout-\(UUID().uuidString)")
-        let err = folder.appendingPathComponent("stderr-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["NO_COLOR": "1"]) { $1 }) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+        let result = try DCApplyRunner.run(arguments, in: folder, environment: environment)
+        return (result.exitCode, result.stdout, result.stderr)
     }
 
     @Test func planInventoryAndApplyPowerTheEmulatorsNodesAndShowNoCredential() async throws {

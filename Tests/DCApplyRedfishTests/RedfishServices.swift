@@ -9,7 +9,6 @@ enum RedfishServices {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
     static let venv = packageRoot.appendingPathComponent(".venv-redfish")
-    static let mockup = fixtures.appendingPathComponent("redfish-mockup/public-tower")
     static let caFile = fixtures.appendingPathComponent("tls/ca.pem").path
 
     struct MissingVenv: Error, CustomStringConvertible {
@@ -55,9 +54,47 @@ enum RedfishServices {
         var password: String
     }
 
+    /// The storage of each emulated system: `subsystems` Storage resources holding
+    /// `drivesEach` NVMe drives each (`d<storage>-<k>`, 3.84 TB). `.standard` is the shape most
+    /// tests use: one subsystem with `nvme0` (7.68 TB NVMe) and `sata0` (1 TiB SATA).
+    struct StorageLayout: Sendable, CustomStringConvertible {
+        var subsystems: Int
+        var drivesEach: Int
+        static let standard = StorageLayout(subsystems: 0, drivesEach: 0)
+        var isStandard: Bool { subsystems == 0 }
+        var description: String { isStandard ? "standard" : "\(subsystems) storage × \(drivesEach) drives" }
+
+        /// The emulator settings for it (Python).
+        var settings: String {
+            guard !isStandard else {
+                return """
+                    SUSHY_EMULATOR_STORAGE = {_uuid(i): [{'Id': '1', 'Name': 'Local Storage Controller',
+                        'StorageControllers': [{'MemberId': '0', 'Name': 'Contoso Integrated RAID', 'SpeedGbps': 12}],
+                        'Drives': ['nvme0', 'sata0']}] for i in range(N)}
+                    SUSHY_EMULATOR_DRIVES = {(_uuid(i), '1'): [
+                        {'Id': 'nvme0', 'Name': 'nvme0', 'CapacityBytes': 7681501126656, 'Protocol': 'NVMe'},
+                        {'Id': 'sata0', 'Name': 'sata0', 'CapacityBytes': 1099511627776, 'Protocol': 'SATA'}] for i in range(N)}
+
+                    """
+            }
+            return """
+                S = \(subsystems)
+                D = \(drivesEach)
+                SUSHY_EMULATOR_STORAGE = {_uuid(i): [{'Id': str(s + 1), 'Name': 'Storage %d' % (s + 1),
+                    'StorageControllers': [{'MemberId': '0', 'Name': 'Controller %d' % (s + 1), 'SpeedGbps': 12}],
+                    'Drives': ['d%d-%d' % (s + 1, k) for k in range(D)]} for s in range(S)] for i in range(N)}
+                SUSHY_EMULATOR_DRIVES = {(_uuid(i), str(s + 1)): [
+                    {'Id': 'd%d-%d' % (s + 1, k), 'Name': 'd%d-%d' % (s + 1, k), 'CapacityBytes': 3840755982336, 'Protocol': 'NVMe'}
+                    for k in range(D)] for i in range(N) for s in range(S)}
+
+                """
+        }
+    }
+
     /// Runs sushy-emulator with `systems` fake systems (all off), over HTTPS with basic auth
     /// when `secure`, for the duration of `body`.
-    static func withEmulator<T: Sendable>(systems: Int, secure: Bool = true, _ body: @Sendable (Emulator) async throws -> T) async throws -> T {
+    static func withEmulator<T: Sendable>(systems: Int, secure: Bool = true, storage: StorageLayout = .standard,
+                                          _ body: @Sendable (Emulator) async throws -> T) async throws -> T {
         let python = try program("python3")
         let emulator = try program("sushy-emulator")
         let folder = try scratch("dcapply-sushy")
@@ -76,14 +113,8 @@ enum RedfishServices {
             SUSHY_EMULATOR_FAKE_SYSTEMS = [{'uuid': _uuid(i), 'name': 'node-%02d' % i, 'power_state': 'Off',
                 'nics': [{'mac': '00:5c:52:31:%02x:%02x' % (i // 256, i % 256), 'ip': '172.22.%d.%d' % (i // 200, i % 200 + 1)}],
                 'external_notifier': False} for i in range(N)]
-            SUSHY_EMULATOR_STORAGE = {_uuid(i): [{'Id': '1', 'Name': 'Local Storage Controller',
-                'StorageControllers': [{'MemberId': '0', 'Name': 'Contoso Integrated RAID', 'SpeedGbps': 12}],
-                'Drives': ['nvme0', 'sata0']}] for i in range(N)}
-            SUSHY_EMULATOR_DRIVES = {(_uuid(i), '1'): [
-                {'Id': 'nvme0', 'Name': 'nvme0', 'CapacityBytes': 7681501126656, 'Protocol': 'NVMe'},
-                {'Id': 'sata0', 'Name': 'sata0', 'CapacityBytes': 1099511627776, 'Protocol': 'SATA'}] for i in range(N)}
 
-            """
+            """ + storage.settings
         if secure {
             let hash = try await output(python, ["-c", "import bcrypt,sys; print(bcrypt.hashpw(sys.argv[1].encode(), bcrypt.gensalt(4)).decode())", password])
             try "\(username):\(hash.trimmingCharacters(in: .whitespacesAndNewlines))\n".write(to: folder.appendingPathComponent("htpasswd"), atomically: true, encoding: .utf8)
@@ -101,11 +132,13 @@ enum RedfishServices {
         return try await serve(emulator, ["--config", config.path], port: port, secure: secure) { try await body(service) }
     }
 
-    /// Runs sushy-static over the public-tower mockup (plain HTTP, no auth) for `body`.
-    static func withMockup<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
+    /// Runs sushy-static over a DMTF mockup in Fixtures/redfish-mockup (plain HTTP, no auth;
+    /// public-tower by default) for `body`.
+    static func withMockup<T: Sendable>(_ name: String = "public-tower", _ body: @Sendable (String) async throws -> T) async throws -> T {
         let server = try program("sushy-static")
         let port = freePort()
-        return try await serve(server, ["--interface", "127.0.0.1", "--port", "\(port)", "--mockup-files", mockup.path],
+        let files = fixtures.appendingPathComponent("redfish-mockup/\(name)").path
+        return try await serve(server, ["--interface", "127.0.0.1", "--port", "\(port)", "--mockup-files", files],
                                port: port, secure: false) { try await body("http://127.0.0.1:\(port)") }
     }
 
