@@ -71,6 +71,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Shared by the test targets that run the built binary: finds it (DCAPPLY_BINARY wins) and runs it.
+        .target(
+            name: "DCApplyTestSupport",
+            path: "Tests/DCApplyTestSupport"
+        ),
         .testTarget(
             name: "DCApplyCoreTests",
             dependencies: ["DCApplyCore", .product(name: "Logging", package: "swift-log")],
@@ -79,7 +84,7 @@ let package = Package(
         .testTarget(
             name: "dcapplyTests",
             dependencies: [
-                "dcapply", "DCApplyCore",
+                "dcapply", "DCApplyCore", "DCApplyTestSupport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -87,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "DCApplyRedfishTests",
             dependencies: [
-                "DCApplyRedfish", "DCApplyCore",
+                "DCApplyRedfish", "DCApplyCore", "DCApplyTestSupport",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -96,7 +101,7 @@ let package = Package(
         .testTarget(
             name: "DCApplyGitTests",
             dependencies: [
-                "DCApplyGit", "DCApplyCore", "dcapply",
+                "DCApplyGit", "DCApplyCore", "dcapply", "DCApplyTestSupport",
             ]
         ),
     ],

@@ -1,3 +1,4 @@
+import DCApplyTestSupport
 import Foundation
 
 /// What a child process printed and how it exited.
@@ -110,20 +111,9 @@ final class GitFixture {
     func push() throws { try git(["push", "-q", "origin", "main"]) }
 }
 
-/// Locates the built `dcapply` executable: beside the test bundle, else in the package's build folders.
+/// The built `dcapply` executable, found as every end-to-end test finds it (`DCAPPLY_BINARY` wins).
 enum DCApplyBinary {
-    static func url() throws -> URL {
-        var directories: [URL] = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
-        if let first = CommandLine.arguments.first {
-            directories.append(URL(fileURLWithPath: first).resolvingSymlinksInPath().deletingLastPathComponent())
-        }
-        directories.append(GitFixture.packageRoot.appendingPathComponent(".build/debug"))
-        for directory in directories {
-            let candidate = directory.appendingPathComponent("dcapply")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        throw GitFixture.Failure(description: "no dcapply executable in \(directories.map(\.path)); run swift build first")
-    }
+    static func url() throws -> URL { try DCApplyRunner.executableURL() }
 
     static func run(_ arguments: [String], in directory: URL) throws -> ProcessResult {
         try runProcess(try url().path, arguments, in: directory)

@@ -1,3 +1,4 @@
+import DCApplyTestSupport
 import Foundation
 import Testing
 

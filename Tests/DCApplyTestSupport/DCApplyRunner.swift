@@ -1,23 +1,27 @@
 import Foundation
 
 /// What one run of the `dcapply` executable printed and how it exited.
-struct DCApplyResult {
-    let exitCode: Int32
-    let stdout: String
-    let stderr: String
+public struct DCApplyResult: Sendable {
+    public let exitCode: Int32
+    public let stdout: String
+    public let stderr: String
 }
 
 /// Runs the built `dcapply` executable as a child process, the way an operator or CI would.
-struct DCApplyRunner {
+///
+/// Every test target that runs the binary finds it here, so that `DCAPPLY_BINARY` points all of
+/// them at one build: CI runs the end-to-end suites a second time against `swift build -c release`
+/// (`scripts/e2e-release`), because operators run the optimised binary.
+public enum DCApplyRunner {
     /// The executable could not be found or started.
-    struct LaunchError: Error, CustomStringConvertible {
-        let description: String
+    public struct LaunchError: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
     }
 
-    /// The package root, found from this file's place in `Tests/dcapplyTests/Support/`.
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // Support
-        .deletingLastPathComponent()  // dcapplyTests
+    /// The package root, found from this file's place in `Tests/DCApplyTestSupport/`.
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // DCApplyTestSupport
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()
 
@@ -26,7 +30,7 @@ struct DCApplyRunner {
     /// Output goes to temporary files rather than pipes, so a large plan can never fill a pipe
     /// buffer and deadlock the wait. `environment` is merged onto this process's environment, and
     /// `NO_COLOR=1` is always set. Standard input is empty, as in CI.
-    static func run(
+    public static func run(
         _ arguments: [String], in directory: URL, environment: [String: String] = [:]
     ) throws -> DCApplyResult {
         let executable = try executableURL()
@@ -70,8 +74,15 @@ struct DCApplyRunner {
         return DCApplyResult(exitCode: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 
-    /// The `dcapply` executable beside the test bundle, else `<package root>/.build/debug/dcapply`.
-    static func executableURL() throws -> URL {
+    /// `DCAPPLY_BINARY` when set (it must name an executable), else the `dcapply` executable
+    /// beside the test bundle, else `<package root>/.build/debug/dcapply`.
+    public static func executableURL() throws -> URL {
+        if let path = ProcessInfo.processInfo.environment["DCAPPLY_BINARY"], !path.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw LaunchError(description: "DCAPPLY_BINARY=\(path) is not an executable file")
+            }
+            return URL(fileURLWithPath: path)
+        }
         var directories: [URL] = []
         let bundle = Bundle.main.bundleURL
         directories.append(bundle)
