@@ -14,10 +14,15 @@ public struct ApplyOptions: Sendable {
     public var failpoints: Failpoints
     /// Who the audit log names for this apply (a commit's signer); nil: `user@host`.
     public var actor: String?
+    /// Asked before each action starts: once it answers true, no further action starts, the
+    /// ones in flight finish and are journalled, and the apply ends with `ApplyStopped`, its
+    /// journal left open for the next run to resume (a daemon told to shut down).
+    public var shouldStop: @Sendable () -> Bool
 
     public init(parallelism: Int = 8, maxAttempts: Int = 4, backoffMS: Int = 200, maxBackoffMS: Int = 5000, failpoints: Failpoints = .none,
-                actor: String? = nil) {
+                actor: String? = nil, shouldStop: @escaping @Sendable () -> Bool = { false }) {
         self.actor = actor
+        self.shouldStop = shouldStop
         self.parallelism = max(1, parallelism)
         self.maxAttempts = max(1, maxAttempts)
         self.backoffMS = backoffMS
@@ -54,6 +59,18 @@ public struct ApplyOutcome: Sendable {
     public var providerCalls: Int
 
     public var succeeded: Bool { failed.isEmpty && skipped.isEmpty }
+}
+
+/// An apply asked to stop (`ApplyOptions.shouldStop`) before every action had run. Its journal
+/// is left open: the next apply (or the next pass of `serve`) resumes it.
+public struct ApplyStopped: Error, CustomStringConvertible, Sendable {
+    public var journal: Int
+    public var done: Int
+    public var remaining: Int
+
+    public var description: String {
+        "apply stopped at an action boundary: \(done) actions done, \(remaining) not started; the next run resumes it"
+    }
 }
 
 /// Carries out a plan as a graph of actions: journalled before and after each provider call,
@@ -186,7 +203,7 @@ public struct Executor: Sendable {
         try await withThrowingTaskGroup(of: (Int, StepResult).self) { group in
             var inFlight = 0
             while true {
-                while inFlight < options.parallelism, let i = ready.popLast() {
+                while inFlight < options.parallelism, !options.shouldStop(), let i = ready.popLast() {
                     guard state[i] == nil else { continue }
                     state[i] = .started
                     inFlight += 1
@@ -214,6 +231,12 @@ public struct Executor: Sendable {
         }
 
         let done = Set((0..<count).filter { state[$0] == .done })
+        if options.shouldStop() && state.contains(where: { $0 == nil }) {
+            // Stopped at an action boundary: every action that started is journalled; the
+            // journal stays open so that the next run resumes the same plan.
+            logger.notice("apply stopped at an action boundary", metadata: ["dcapply.apply": "\(id)", "dcapply.done": "\(done.count)"])
+            throw ApplyStopped(journal: id, done: done.count, remaining: state.filter { $0 == nil }.count)
+        }
         let complete = done.count == count
         let target = complete ? plan.target : PartialTarget.fold(plan, done: done, base: base.target, observed: observed)
         var powerStates: [String: PowerState] = [:]

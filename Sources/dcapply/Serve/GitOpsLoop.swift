@@ -138,12 +138,19 @@ struct GitOpsLoop: Service {
             }
             if !plan.isEmpty && (isNew || selfHeal) {
                 log.info("applying", metadata: ["dcapply.plan": "\(plan.summary)"])
-                _ = try await local.apply(plan, site: site, options: ApplyOptions(actor: actor))
+                // A shutdown (SIGTERM) stops the apply at the next action boundary; the journal
+                // stays open and the next start resumes it.
+                let options = ApplyOptions(failpoints: try Failpoints.fromEnvironment(), actor: actor, shouldStop: { [state] in state.isStopping })
+                _ = try await local.apply(plan, site: site, options: options)
                 state.metrics.recordApplied(plan.changes.count)
             }
             let drift: String? = !isNew && !plan.isEmpty ? (selfHeal ? "corrected: \(plan.summary)" : "not corrected (self-heal is off): \(plan.summary)") : nil
             succeed(revision, isHead: revision == head, drift: drift, changes: isNew || selfHeal ? plan.changes.count : 0)
             return "success"
+        } catch let stopped as ApplyStopped {
+            log.notice("apply stopped for shutdown; the next start resumes it", metadata: ["dcapply.done": "\(stopped.done)", "dcapply.remaining": "\(stopped.remaining)"])
+            state.status.withLock { $0.lastError = "\(stopped)" }
+            return "stopped"
         } catch let error as DCApplyError where error.code == .locked {
             return fail("the state store is locked; retrying next pass: \(error)", reason: "Locked")
         } catch {
