@@ -7,8 +7,8 @@ import Testing
 /// way the next start resumes the same apply, and `state history` shows it resumed.
 @Suite("dcapply serve and signals", .serialized, .timeLimit(.minutes(3)))
 struct ServeSignalTests {
-    /// Every action of the quickstart's first apply takes 1.5 s: the apply runs about 5 s.
-    static let slow = ["DCAPPLY_FAILPOINTS": "apply.action=sleep:1500"]
+    /// Every action of the quickstart's first apply (10 actions, one at a time) takes 1 s.
+    static let slow = ["DCAPPLY_FAILPOINTS": "apply.action=sleep:1000"]
 
     enum Stop: String, CaseIterable { case sigterm, sigkill }
 
@@ -20,14 +20,14 @@ struct ServeSignalTests {
         try fixture.push()
         let state = "sqlite:" + fixture.root.appendingPathComponent("state.db").path
 
-        let daemon = try ServeDaemon(fixture: fixture, interval: "60s", environment: Self.slow)
+        let daemon = try ServeDaemon(fixture: fixture, interval: "60s", extra: ["--parallelism", "1"], environment: Self.slow)
         try await daemon.waitUntilListening()
-        try await daemon.waitFor("the apply to start", timeout: 30) { _ in daemon.log.contains("\"applying\"") || daemon.log.contains(" applying") }
-        try await Task.sleep(for: .milliseconds(800))  // some actions done, others not yet started
+        try await daemon.waitFor("the apply to start", timeout: 30) { _ in daemon.log.contains("[dcapply] applying") }
+        try await Task.sleep(for: .milliseconds(2500))  // two or three actions done, the rest not started
         switch stop {
         case .sigterm:
             let started = Date()
-            // Stops at the next action boundary: at most the actions in flight (1.5 s each) remain.
+            // Stops at the next action boundary: the one action in flight (1 s) finishes first.
             #expect(daemon.stop(timeout: 20) == 0, "\(daemon.log)")
             FileHandle.standardError.write(Data("serve: SIGTERM during an apply → exit in \(String(format: "%.2f", Date().timeIntervalSince(started))) s\n".utf8))
             #expect(daemon.log.contains("apply stopped for shutdown; the next start resumes it"), "\(daemon.log)")

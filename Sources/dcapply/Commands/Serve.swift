@@ -50,6 +50,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("An allowed-signers file (git's format) whose SSH keys may sign revisions while no applied revision declares an AccessPolicy, such as the first.", valueName: "file"))
     var trustedSigners: String?
 
+    @Option(help: "Actions carried out at once, at most, in each apply.")
+    var parallelism = 8
+
     @Flag(inversion: .prefixedNo, help: "Correct drift found between revisions (with --no-self-heal, only report it).")
     var selfHeal = true
 
@@ -71,6 +74,7 @@ struct Serve: AsyncParsableCommand {
         }
         if address == nil { throw ValidationError("--listen takes HOST:PORT, such as 127.0.0.1:8080, got \"\(listen)\".") }
         if branch.isEmpty { throw ValidationError("--branch names the branch to follow, such as main.") }
+        guard parallelism >= 1 else { throw ValidationError("--parallelism must be at least 1") }
     }
 
     func run() async throws {
@@ -97,6 +101,7 @@ struct Serve: AsyncParsableCommand {
             status.set("Stalled", false, reason: "Progressing", message: "", at: Date())
             let state = ServeState(status: status)
             let loop = GitOpsLoop(repository: repository, branch: branch, paths: path, interval: intervalSeconds ?? 30, selfHeal: selfHeal,
+                                  parallelism: parallelism,
                                   reconciler: reconciler, state: state, logger: logger, trust: trust)
             guard let address else { return }
             let app = Application(

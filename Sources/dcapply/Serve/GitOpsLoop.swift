@@ -38,6 +38,8 @@ struct GitOpsLoop: Service {
     let paths: [String]
     let interval: Double
     let selfHeal: Bool
+    /// Actions in flight at once in an apply.
+    let parallelism: Int
     let reconciler: Reconciler
     let state: ServeState
     let logger: Logger
@@ -140,7 +142,7 @@ struct GitOpsLoop: Service {
                 log.info("applying", metadata: ["dcapply.plan": "\(plan.summary)"])
                 // A shutdown (SIGTERM) stops the apply at the next action boundary; the journal
                 // stays open and the next start resumes it.
-                let options = ApplyOptions(failpoints: try Failpoints.fromEnvironment(), actor: actor, shouldStop: { [state] in state.isStopping })
+                let options = ApplyOptions(parallelism: parallelism, failpoints: try Failpoints.fromEnvironment(), actor: actor, shouldStop: { [state] in state.isStopping })
                 _ = try await local.apply(plan, site: site, options: options)
                 state.metrics.recordApplied(plan.changes.count)
             }
