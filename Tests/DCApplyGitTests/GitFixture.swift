@@ -8,34 +8,13 @@ struct ProcessResult {
     let stderr: String
 }
 
-/// Runs a short-lived command to completion; output goes through files so a pipe never fills.
-/// `git`, `curl` and one-shot `dcapply` runs end by themselves, so `Foundation.Process` is safe here.
+/// Runs a short-lived command to completion (see `DCApplyRunner.runCommand`); a bare name is
+/// looked up on the PATH.
 func runProcess(_ executable: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dcapply-proc-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
-    process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
-    if let directory { process.currentDirectoryURL = directory }
-    var merged = ProcessInfo.processInfo.environment
-    merged.merge(environment) { _, new in new }
-    merged["NO_COLOR"] = "1"
-    process.environment = merged
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    process.waitUntilExit()
-    try? out.close()
-    try? err.close()
-    return ProcessResult(status: process.terminationStatus,
-                         stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    let absolute = executable.hasPrefix("/")
+    let result = try DCApplyRunner.runCommand(URL(fileURLWithPath: absolute ? executable : "/usr/bin/env"),
+                                              absolute ? arguments : [executable] + arguments, in: directory, environment: environment)
+    return ProcessResult(status: result.exitCode, stdout: result.stdout, stderr: result.stderr)
 }
 
 /// Temporary git repositories made with the `git` command line: a bare "remote" and a work

@@ -26,14 +26,21 @@ public enum DCApplyRunner {
         .deletingLastPathComponent()
 
     /// Runs `dcapply arguments...` in `directory` and waits for it to exit.
-    ///
-    /// Output goes to temporary files rather than pipes, so a large plan can never fill a pipe
-    /// buffer and deadlock the wait. `environment` is merged onto this process's environment, and
-    /// `NO_COLOR=1` is always set. Standard input is empty, as in CI.
     public static func run(
         _ arguments: [String], in directory: URL, environment: [String: String] = [:]
     ) throws -> DCApplyResult {
-        let executable = try executableURL()
+        try runCommand(executableURL(), arguments, in: directory, environment: environment)
+    }
+
+    /// Runs a short-lived command (dcapply, git, curl) to completion.
+    ///
+    /// Output goes to temporary files rather than pipes, so a large plan can never fill a pipe
+    /// buffer and deadlock the wait. `environment` is merged onto this process's environment, and
+    /// `NO_COLOR=1` is always set. Standard input is empty, as in CI. `Foundation.Process` is safe
+    /// here because these commands end by themselves.
+    public static func runCommand(
+        _ executable: URL, _ arguments: [String], in directory: URL?, environment: [String: String] = [:]
+    ) throws -> DCApplyResult {
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("dcapply-run-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -51,7 +58,7 @@ public enum DCApplyRunner {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.currentDirectoryURL = directory
+        if let directory { process.currentDirectoryURL = directory }
         var merged = ProcessInfo.processInfo.environment
         merged.merge(environment) { _, new in new }
         merged["NO_COLOR"] = "1"
@@ -69,8 +76,8 @@ public enum DCApplyRunner {
         process.waitUntilExit()
         try? stdoutHandle.close()
         try? stderrHandle.close()
-        let stdout = try String(contentsOf: stdoutURL, encoding: .utf8)
-        let stderr = try String(contentsOf: stderrURL, encoding: .utf8)
+        let stdout = (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
         return DCApplyResult(exitCode: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 

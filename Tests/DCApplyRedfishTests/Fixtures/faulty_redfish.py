@@ -7,7 +7,8 @@ Usage: python3 faulty_redfish.py PORT
 import json
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from json_service import JSONHandler, serve
 
 SYSTEM = "/redfish/v1/Systems/sys1"
 DOCS = {
@@ -26,10 +27,7 @@ DOCS = {
 }
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
+class Handler(JSONHandler):
     def do_GET(self):
         path = self.path.rstrip("/")
         if path == SYSTEM + "/Processors":
@@ -43,15 +41,5 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, json.dumps(DOCS[path]).encode())
         return self.answer(404, b'{"error": {"code": "Base.1.0.ResourceMissingAtURI"}}')
 
-    def answer(self, status, body):
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
-
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+serve(Handler)

@@ -9,7 +9,8 @@ Usage: python3 session_redfish.py PORT USER PASSWORD
 import json
 import secrets
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from json_service import JSONHandler, serve
 
 PORT, USER, PASSWORD = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 SESSIONS = {}
@@ -26,54 +27,41 @@ DOCS = {
 }
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
+class Handler(JSONHandler):
     def authorized(self):
         return self.headers.get("X-Auth-Token") in SESSIONS.values()
 
     def do_GET(self):
         path = self.path.rstrip("/")
         if path == "/stats":
-            return self.answer(200, {"opened": OPENED[0], "open": len(SESSIONS)})
+            return self.reply(200, {"opened": OPENED[0], "open": len(SESSIONS)})
         if path != "/redfish/v1" and not self.authorized():
-            return self.answer(401, {"error": {"code": "Base.1.0.NoValidSession"}})
+            return self.reply(401, {"error": {"code": "Base.1.0.NoValidSession"}})
         if path in DOCS:
-            return self.answer(200, DOCS[path])
-        return self.answer(404, {"error": {"code": "Base.1.0.ResourceMissingAtURI"}})
+            return self.reply(200, DOCS[path])
+        return self.reply(404, {"error": {"code": "Base.1.0.ResourceMissingAtURI"}})
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         if self.path.rstrip("/") != "/redfish/v1/SessionService/Sessions":
-            return self.answer(404, {})
+            return self.reply(404, {})
         if body.get("UserName") != USER or body.get("Password") != PASSWORD:
-            return self.answer(401, {"error": {"code": "Base.1.0.InsufficientPrivilege"}})
+            return self.reply(401, {"error": {"code": "Base.1.0.InsufficientPrivilege"}})
         OPENED[0] += 1
         session_id = str(OPENED[0])
         SESSIONS[session_id] = secrets.token_hex(16)
-        self.answer(201, {"Id": session_id}, {"X-Auth-Token": SESSIONS[session_id],
+        self.reply(201, {"Id": session_id}, {"X-Auth-Token": SESSIONS[session_id],
                                               "Location": "/redfish/v1/SessionService/Sessions/" + session_id})
 
     def do_DELETE(self):
         session_id = self.path.rstrip("/").rsplit("/", 1)[-1]
         if not self.authorized() or session_id not in SESSIONS:
-            return self.answer(401, {})
+            return self.reply(401, {})
         del SESSIONS[session_id]
-        self.answer(204, None)
+        self.reply(204, None)
 
-    def answer(self, status, document, headers=None):
-        body = b"" if document is None else json.dumps(document).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+    def reply(self, status, document, headers=None):
+        self.answer(status, b"" if document is None else json.dumps(document).encode(), headers)
 
 
-ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+serve(Handler)
