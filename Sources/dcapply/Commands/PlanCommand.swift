@@ -25,12 +25,16 @@ struct PlanCommand: AsyncParsableCommand {
             let pipeline = try Pipeline(options: options, solver: solver)
             let site = try await pipeline.load(manifests.paths)
             let plan = try pipeline.plan(site)
-            Output.print(pipeline.render(plan))
+            let paths = manifests.paths.joined(separator: " ")
+            Output.print(pipeline.render(plan, site: site, command: out.map { "dcapply apply --plan \($0) \(paths)" } ?? "dcapply apply \(paths)"))
             if let out {
                 try SavedPlan.write(plan, to: out)
                 options.console.info("Saved the plan to \(out); apply it with: dcapply apply --plan \(out) \(manifests.paths.joined(separator: " "))")
             }
-            if plan.hasErrors { throw ExitCode(1) }
+            if plan.hasErrors {
+                options.console.error("the plan cannot be carried out in full: \(Pipeline.problemSentence(plan))")
+                throw ExitCode(1)
+            }
             if detailedExitcode && !plan.isEmpty { throw ExitCode(2) }
         }
     }

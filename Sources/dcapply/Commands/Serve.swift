@@ -55,6 +55,7 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: CommonOptions
     @OptionGroup var solver: SolverOptions
+    @OptionGroup var destroy: DestroyOptions
 
     var intervalSeconds: Double? { DCApplyCore.Duration.parse(interval) ?? Double(interval) }
 
@@ -97,7 +98,8 @@ struct Serve: AsyncParsableCommand {
             status.set("Stalled", false, reason: "Progressing", message: "", at: Date())
             let state = ServeState(status: status)
             let loop = GitOpsLoop(repository: repository, branch: branch, paths: path, interval: intervalSeconds ?? 30, selfHeal: selfHeal,
-                                  reconciler: reconciler, state: state, logger: logger, trust: trust)
+                                  reconciler: reconciler, state: state, logger: logger, trust: trust,
+                                  destroyLimit: destroy.allowDestroy ? nil : destroy.threshold)
             guard let address else { return }
             let app = Application(
                 router: ServeRoutes.router(state: state, webhook: webhook),
