@@ -36,21 +36,21 @@ public struct BlastRadius: Hashable, Sendable {
         drives = driveCount
     }
 
-    public var applied: Int { poolMembers.applied + replicas.applied + drives.applied + poweredNodes.applied }
-    public var removed: Int { poolMembers.removed + replicas.removed + drives.removed + poweredNodes.removed }
-
-    /// True when the plan takes away more than `threshold` (0.5 for half) of what is applied.
-    /// Nothing applied: never.
-    public func exceeds(_ threshold: Double) -> Bool {
-        removed > 0 && Double(removed) > threshold * Double(applied)
+    /// The four counts, named for people.
+    public var counts: [(count: Count, noun: String)] {
+        [(poolMembers, "pool members"), (replicas, "replicas"), (drives, "drives"), (poweredNodes, "powered nodes")]
     }
 
-    /// `10 of 14 (71%): 4 of 4 pool members, 4 of 4 replicas, 2 of 2 drives, 0 of 4 powered nodes`
+    /// True when the plan takes away more than `threshold` (0.5 for half) of any one kind of
+    /// thing applied. Each kind is judged alone, so many powered nodes outside any pool cannot
+    /// hide the loss of every pool member. Nothing applied: never.
+    public func exceeds(_ threshold: Double) -> Bool {
+        counts.contains { $0.count.removed > 0 && Double($0.count.removed) > threshold * Double($0.count.applied) }
+    }
+
+    /// `4 of 4 pool members, 4 of 4 replicas, 2 of 2 drives, 0 of 6 powered nodes`
     public var description: String {
-        let percent = applied == 0 ? 0 : Int((Double(removed) / Double(applied) * 100).rounded())
-        let parts = [(poolMembers, "pool members"), (replicas, "replicas"), (drives, "drives"), (poweredNodes, "powered nodes")]
-            .map { "\($0.0.removed) of \($0.0.applied) \($0.1)" }
-        return "\(removed) of \(applied) (\(percent)%): " + parts.joined(separator: ", ")
+        counts.map { "\($0.count.removed) of \($0.count.applied) \($0.noun)" }.joined(separator: ", ")
     }
 
     /// Manifests that something applied serves and that are gone from `desired`, such as
@@ -65,7 +65,7 @@ public struct BlastRadius: Hashable, Sendable {
     /// The refusal for people, naming the counts, the likely cause and the way past it.
     public static func refusal(_ radius: BlastRadius, threshold: Double, missing: [ResourceAddress], flag: String) -> String {
         let limit = Int((threshold * 100).rounded())
-        var text = "refused: this plan takes away \(radius.description) of what is applied, more than the \(limit)% limit."
+        var text = "refused: this plan takes away more than \(limit)% of what is applied: \(radius.description)."
         if !missing.isEmpty {
             let shown = missing.prefix(5).map(\.description).joined(separator: ", ") + (missing.count > 5 ? " and \(missing.count - 5) more" : "")
             text += " \(shown) \(missing.count == 1 ? "is" : "are") no longer in the manifests: wrong path, or a file missing?"

@@ -84,7 +84,7 @@ struct Apply: AsyncParsableCommand {
                     return
                 }
                 try destroy.check(plan, applied: try pipeline.reconciler.store.load().target, desired: site.desired,
-                                  flag: "Nothing was changed. Check the path, or pass --allow-destroy to apply it.")
+                                  flag: "Nothing was changed; check the path, or pass --allow-destroy to apply it anyway.")
                 if !yes && savedPlan == nil {
                     guard isatty(STDIN_FILENO) == 1 else {
                         options.console.error("not applied: there is no terminal to confirm on. Pass --yes to apply without asking.")

@@ -9,7 +9,7 @@ struct DestroyOptions: ParsableArguments {
     var allowDestroy = false
 
     @Option(help: ArgumentHelp(
-        "The share of what is applied (pool members, replicas, drives, powered nodes) a plan may take away before it is refused, such as 50% or 0.5.",
+        "The share of any one kind of thing applied (pool members, replicas, drives, powered nodes) a plan may take away before it is refused, such as 50% or 0.5.",
         valueName: "share"))
     var destroyThreshold = "50%"
 

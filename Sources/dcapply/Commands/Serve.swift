@@ -44,7 +44,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A file holding the webhook's shared secret; without it POST /hooks/git is refused.", valueName: "file"))
     var webhookSecretFile: String?
 
-    @Option(help: ArgumentHelp("Where to keep the clone (default: .dcapply/git/ beside the state).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Where to keep the clone (default: .dcapply/git/ in the current directory).", valueName: "dir"))
     var cache: String?
 
     @Option(help: ArgumentHelp("An allowed-signers file (git's format) whose SSH keys may sign revisions while no applied revision declares an AccessPolicy, such as the first.", valueName: "file"))
