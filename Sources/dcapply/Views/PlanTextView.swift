@@ -10,13 +10,26 @@ enum PlanTextView {
         case .powerOn: "power on"
         case .powerOff: "power off"
         case .place: "place replica \(change.replica ?? 0) on \(change.to ?? "")"
-        case .move: "move replica \(change.replica ?? 0) \(change.from ?? "") → \(change.to ?? "")"
+        case .move: "move replica \(change.replica ?? 0) \(movedNodes(change))"
         case .evict: "evict replica \(change.replica ?? 0) from \(change.from ?? "")"
         case .attachDrive: "attach \(change.resource)"
         case .detachDrive: "detach \(change.resource)"
         case .grant: "grant use on \(change.to ?? "")"
         case .revoke: "revoke use on \(change.from ?? "")"
         }
+    }
+
+    /// `Node/a → Node/b`; for a gang, only the nodes that change, and how many stay:
+    /// `Node/a,Node/b → Node/c,Node/d (6 nodes stay)`.
+    static func movedNodes(_ change: Change) -> String {
+        guard let from = change.fromNodes, let to = change.toNodes, from.count > 1 || to.count > 1 else {
+            return "\(change.from ?? "") → \(change.to ?? "")"
+        }
+        let staying = Set(from).intersection(to)
+        let left = from.filter { !staying.contains($0) }.map { "Node/\($0)" }.joined(separator: ",")
+        let arrived = to.filter { !staying.contains($0) }.map { "Node/\($0)" }.joined(separator: ",")
+        let stay = staying.isEmpty ? "" : " (\(staying.count) node\(staying.count == 1 ? "" : "s") stay\(staying.count == 1 ? "s" : ""))"
+        return "\(left) → \(arrived)\(stay)"
     }
 
     /// Changes grouped by the manifest they serve, groups in a stable order.
