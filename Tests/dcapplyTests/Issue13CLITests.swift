@@ -236,4 +236,76 @@ struct Issue13CLITests {
         let lines = apply.stderr.split(separator: "\n").map(String.init)
         #expect(lines.first == "warning: took over the apply lock of pid \(gone.processIdentifier) on \(host) (apply), since 2026-01-01T00:00:00Z: that process is no longer running", "\(apply.stderr)")
     }
+
+    @Test func issue13AuditShowVerboseNamesTheReplicaAndFromTo() throws {
+        let scratch = try Scratch()
+        #expect(try scratch.run(["apply", scratch.quickstart, "--yes"] + scratch.state).exitCode == 0)
+        #expect(try scratch.run(["inventory", "set", "gpu-r01-n01", "health=failed"] + scratch.state).exitCode == 0)
+        #expect(try scratch.run(["apply", scratch.quickstart, "--yes"] + scratch.state).exitCode == 0)
+        let audit = try scratch.run(["audit", "show", "-v"] + scratch.state)
+        let lines = audit.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasSuffix("place  Workload/llm-train replica 0: → Node/gpu-r01-n01  done  1") }, "\(audit.stdout)")
+        #expect(lines.contains { $0.hasSuffix("move  Workload/llm-train replica 0: Node/gpu-r01-n01 → Node/gpu-r01-n03  done  1") }, "\(audit.stdout)")
+        #expect(lines.contains { $0.hasSuffix("assign  Node/gpu-r01-n03: → HardwarePool/train  done  1") }, "\(audit.stdout)")
+    }
+
+    /// Ctrl-C at the confirmation question, on a terminal (`script` gives it one).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func issue13CtrlCAtTheQuestionReleasesTheLock() throws {
+        let scratch = try Scratch()
+        #expect(try scratch.run(["plan", scratch.quickstart] + scratch.state).exitCode == 0)  // makes the store
+        let binary = try DCApplyRunner.executableURL().path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", "\(binary) apply \(scratch.quickstart) --state sqlite:\(scratch.database)", "/dev/null"]
+        process.currentDirectoryURL = scratch.root
+        let input = Pipe()
+        let transcript = scratch.root.appendingPathComponent("terminal.txt")
+        _ = FileManager.default.createFile(atPath: transcript.path, contents: nil)
+        let output = try FileHandle(forWritingTo: transcript)
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        process.environment = environment
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        func text() -> String { (try? String(contentsOf: transcript, encoding: .utf8)) ?? "" }
+        // Wait (at most 60 s) for the question; the lock is held from before planning.
+        let deadline = Date().addingTimeInterval(60)
+        while !text().contains("Only 'yes' will be accepted:") && Date() < deadline && process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+        let holder = try? DatabaseQueue(path: scratch.database).read { try Int32.fetchOne($0, sql: "SELECT pid FROM apply_lock") }
+        let pid = try #require(holder, "apply never took the lock: \(text())")
+        kill(pid, SIGINT)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        try? input.fileHandleForWriting.close()
+        try? output.close()
+        let screen = text()
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 130, "\(screen)")
+        #expect(screen.contains("error: not applied: interrupted at the confirmation prompt; the apply lock is released."), "\(screen)")
+        #expect(try DatabaseQueue(path: scratch.database).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM apply_lock") } == 0)
+        #expect(try scratch.serial() == 0)
+    }
+
+    @Test func issue13AGangMoveListsOnlyTheNodesThatChange() throws {
+        let scratch = try Scratch()
+        let manifests = scratch.root.appendingPathComponent("Manifests").path
+        try FileManager.default.copyItem(atPath: DCApplyRunner.packageRoot.appendingPathComponent("Manifests").path, toPath: manifests)
+        let solve = ["--solve-time", "0.2"]
+        #expect(try scratch.run(["apply", manifests, "--yes"] + solve + scratch.state).exitCode == 0)
+        let state = try scratch.run(["state", "show", "-o", "json"] + scratch.state)
+        let json = try JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [String: Any]
+        let workloads = json?["workloads"] as? [String: [String: Any]] ?? [:]
+        let gangs = workloads.values.compactMap { ($0["replicas"] as? [[String: Any]])?.first?["nodes"] as? [String] }.filter { $0.count > 1 }
+        let gang = try #require(gangs.first, "the sample site has a gang")
+        #expect(try scratch.run(["inventory", "set", gang[2], "health=failed"] + scratch.state).exitCode == 0)
+        let plan = try scratch.run(["plan", manifests] + solve + scratch.state)
+        let move = try #require(plan.stdout.split(separator: "\n").first { $0.contains("~ move replica") && $0.contains(gang[2]) }, "\(plan.stdout)")
+        #expect(move.range(of: #"^  ~ move replica \d+ Node/\#(gang[2]) → Node/[a-z0-9-]+ \(\#(gang.count - 1) nodes stay\)  \(\#(gang[2]) failed\)$"#,
+                           options: .regularExpression) != nil, "\(move)")
+        let moved = try scratch.run(["plan", manifests, "-o", "json"] + solve + scratch.state)
+        #expect(moved.stdout.contains("\"fromNodes\" : [\n"), "the JSON keeps every node of the gang")
+    }
 }
