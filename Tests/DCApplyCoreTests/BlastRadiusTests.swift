@@ -45,4 +45,19 @@ struct BlastRadiusTests {
             HardwarePool/train, StorageTier/scratch, Workload/llm are no longer in the manifests: wrong path, or a file missing? Pass --allow-destroy.
             """)
     }
+
+    @Test func issue13ReplacingFailedHardwareTakesNothingAway() {
+        let applied = Self.state(members: 4, powered: 6, replicas: 4, drives: 2)
+        var target = applied
+        // n0 and n1 failed: n4 and n5 take their place in the pool, their replicas and drives.
+        for (gone, new) in [("n0", "n4"), ("n1", "n5")] {
+            target.nodes[gone] = .init(pool: nil, powerState: .on)
+            target.nodes[new] = .init(pool: "train", powerState: .on)
+        }
+        target.workloads["llm"] = .init(replicas: [0, 1, 2, 3].map { ReplicaPlacement(index: $0, nodes: ["n\([4, 5, 2, 3][$0])"]) }, unplaced: 0)
+        target.storageTiers["scratch"] = .init(drives: [DriveAddress(node: "n4", drive: "nvme0"), DriveAddress(node: "n5", drive: "nvme0")], rawTiB: 7.68, satisfied: true)
+        let radius = BlastRadius(applied: applied, target: target)
+        #expect(radius.description == "0 of 4 pool members, 0 of 4 replicas, 0 of 2 drives, 0 of 6 powered nodes")
+        #expect(!radius.exceeds(0))
+    }
 }

@@ -14,26 +14,21 @@ public struct BlastRadius: Hashable, Sendable {
     public var drives: Count
     public var poweredNodes: Count
 
-    /// Compares what the store says is applied with the plan's target.
+    /// Compares what the store says is applied with the plan's target. Counts are net, per
+    /// pool, workload and tier: a failed node replaced by another, or a drive swapped for a
+    /// healthy one, takes nothing away; a pool that shrinks from 4 to 1 takes 3.
     public init(applied: TargetState, target: TargetState) {
-        let members = applied.nodes.filter { $0.value.pool != nil }
-        poolMembers = Count(applied: members.count, removed: members.keys.filter { target.nodes[$0]?.pool == nil }.count)
-        let powered = applied.nodes.filter { $0.value.powerState == .on }
-        poweredNodes = Count(applied: powered.count, removed: powered.keys.filter { target.nodes[$0]?.powerState != .on }.count)
-        var replicaCount = Count(applied: 0, removed: 0)
-        for (name, workload) in applied.workloads {
-            let kept = Set(target.workloads[name]?.replicas.map(\.index) ?? [])
-            replicaCount.applied += workload.replicas.count
-            replicaCount.removed += workload.replicas.filter { !kept.contains($0.index) }.count
+        func net(_ applied: [String: Int], _ target: [String: Int]) -> Count {
+            Count(applied: applied.values.reduce(0, +), removed: applied.reduce(0) { $0 + max(0, $1.value - (target[$1.key] ?? 0)) })
         }
-        replicas = replicaCount
-        var driveCount = Count(applied: 0, removed: 0)
-        for (name, tier) in applied.storageTiers {
-            let kept = Set(target.storageTiers[name]?.drives ?? [])
-            driveCount.applied += tier.drives.count
-            driveCount.removed += tier.drives.filter { !kept.contains($0) }.count
+        func members(_ state: TargetState) -> [String: Int] {
+            state.nodes.values.reduce(into: [:]) { counts, node in if let pool = node.pool { counts[pool, default: 0] += 1 } }
         }
-        drives = driveCount
+        func powered(_ state: TargetState) -> [String: Int] { ["": state.nodes.values.filter { $0.powerState == .on }.count] }
+        poolMembers = net(members(applied), members(target))
+        replicas = net(applied.workloads.mapValues(\.replicas.count), target.workloads.mapValues(\.replicas.count))
+        drives = net(applied.storageTiers.mapValues(\.drives.count), target.storageTiers.mapValues(\.drives.count))
+        poweredNodes = net(powered(applied), powered(target))
     }
 
     /// The four counts, named for people.
