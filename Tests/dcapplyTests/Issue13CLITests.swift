@@ -87,6 +87,9 @@ struct Issue13CLITests {
         #expect(try scratch.run(["apply", scratch.quickstart, "--yes"] + scratch.state).exitCode == 0)
         // The Site is there, but the pool, workload and tier files were left out.
         let siteOnly = try scratch.folder("site-only") { !$0.contains("kind: HardwarePool") && !$0.contains("kind: Workload") && !$0.contains("kind: StorageTier") }
+        let plan = try scratch.run(["plan", siteOnly] + scratch.state)
+        #expect(plan.exitCode == 0)
+        #expect(plan.stderr.hasSuffix("warning: apply will refuse this plan without --allow-destroy: it takes away more than 50% of what is applied: 4 of 4 pool members, 4 of 4 replicas, 2 of 2 drives, 0 of 6 powered nodes\n"), "\(plan.stderr)")
         let refused = try scratch.run(["apply", siteOnly, "--yes"] + scratch.state)
         #expect(refused.exitCode == 1)
         #expect(refused.stdout.contains("Plan: 4 to evict, 2 to detach, 4 to unassign."), "the plan is shown first")

@@ -27,6 +27,12 @@ struct PlanCommand: AsyncParsableCommand {
             let plan = try pipeline.plan(site)
             let paths = manifests.paths.joined(separator: " ")
             Output.print(pipeline.render(plan, site: site, command: out.map { "dcapply apply --plan \($0) \(paths)" } ?? "dcapply apply \(paths)"))
+            // Say now what apply would refuse (at its default threshold), not only at apply time.
+            let applied = try pipeline.reconciler.store.load().target
+            let radius = BlastRadius(applied: applied, target: plan.target)
+            if radius.exceeds(0.5) {
+                options.console.warning("apply will refuse this plan without --allow-destroy: it takes away more than 50% of what is applied: \(radius.description)")
+            }
             if let out {
                 try SavedPlan.write(plan, to: out)
                 options.console.info("Saved the plan to \(out); apply it with: dcapply apply --plan \(out) \(manifests.paths.joined(separator: " "))")
