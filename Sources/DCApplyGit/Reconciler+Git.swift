@@ -22,6 +22,7 @@ extension Reconciler {
         if sources.isEmpty && readDiagnostics.isEmpty {
             diagnostics.append(.error("no manifests found at commit \(commit.prefix(12)) in \(paths.isEmpty ? "." : paths.joined(separator: ", "))"))
         }
-        return try await readingInventory(from: source, at: commit).load(sources: sources, diagnostics: diagnostics)
+        return try await readingInventory(from: source, at: commit).load(sources: sources, diagnostics: diagnostics,
+                                                                    origin: "\(paths.isEmpty ? "." : paths.joined(separator: ", ")) at \(commit.prefix(12))")
     }
 }

@@ -44,7 +44,7 @@ struct ApplyGraphTests {
 
     @Test func disruptionBudgetsMakeWaves() {
         let w = ResourceAddress(.workload, "w")
-        let changes = (0..<5).map { Self.change(.evict, w, replica: $0, fromNodes: ["n\($0)"]) } + [Self.change(.evict, ResourceAddress(.workload, "free"), replica: 0, fromNodes: ["m"])]
+        let changes = (0..<5).map { (i: Int) in Self.change(.evict, w, replica: i, fromNodes: ["n\(i)"]) } + [Self.change(.evict, ResourceAddress(.workload, "free"), replica: 0, fromNodes: ["m"])]
         let graph = ApplyGraph(changes: changes, budgets: [w: 2])
         #expect(graph.waveCount == 3)
         #expect(graph.wave == [0, 0, 1, 1, 2, 0])
@@ -318,7 +318,7 @@ struct CombinedProvider: HardwareProvider {
     func observe(site: Site) async throws -> (nodes: [ObservedNode], diagnostics: [Diagnostic]) { ([], []) }
     func setPower(_ state: PowerState, node: String, site: Site) async throws {
         try await recorder.setPower(state, node: node, site: site)
-        try await local.setPower(state, node: node, site: site)
+        try local.setPower(state, node: node, site: site)
     }
 }
 

@@ -87,9 +87,13 @@ struct RedfishCLITests {
             let provider = try RedfishTestSupport.provider(site, environment: ["U": emulator.username, "P": emulator.password])
             #expect(try await provider.observe(site: site).nodes.filter { $0.powerState == .on }.count == 1)
 
-            // Nothing hosts anything any more: powerOffIdle turns the node off again.
+            // Nothing hosts anything any more: powerOffIdle turns the node off again. Removing
+            // the only tier takes away every drive and powered node: issue 13's guard wants
+            // --allow-destroy.
             try FileManager.default.removeItem(at: manifests.appendingPathComponent("tier.yaml"))
-            let again = try run(["apply", manifests.path, "--yes"])
+            let refused = try run(["apply", manifests.path, "--yes"])
+            #expect(refused.code == 1 && refused.stderr.contains("error: refused: this plan takes away more than 50% of what is applied"), "\(refused.stderr)")
+            let again = try run(["apply", manifests.path, "--yes", "--allow-destroy"])
             #expect(again.code == 0, "\(again.stdout)\(again.stderr)")
             #expect(try await provider.observe(site: site).nodes.allSatisfy { $0.powerState == .off })
 

@@ -60,7 +60,7 @@ struct CLITests {
             \(path):3:18: error: metadata.name: expected a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters, got "Bad_Name"
             \(path):6:3: error: spec.replica: unknown field "replica"; did you mean "replicas"?
             \(path):7:21: error: spec.resources.gpus: must be at least 0, got -1
-            3 errors.
+            error: 3 errors above; nothing was changed.
 
             """)
     }

@@ -148,10 +148,11 @@ struct WhatIfTests {
 
         let missing = try scratch.run(["what-if", scratch.manifests] + scratch.state)
         #expect(missing.exitCode == 1)
-        #expect(missing.stderr.hasPrefix("Error: Name what fails with --fail, such as --fail rack=r07 or --fail node=gpu-r01-n01.\n"))
+        // Issue 13: the usage first, the one line saying what is wrong last.
+        #expect(missing.stderr.hasSuffix("\nerror: Name what fails with --fail, such as --fail rack=r07 or --fail node=gpu-r01-n01.\n"), "\(missing.stderr)")
 
         let malformed = try scratch.run(["what-if", scratch.manifests, "--fail", "r07"] + scratch.state)
         #expect(malformed.exitCode == 1)
-        #expect(malformed.stderr.hasPrefix("Error: Cannot read the failure \"r07\": expected key=value, such as rack=r07 or node=gpu-r01-n01.\n"))
+        #expect(malformed.stderr.hasSuffix("\nerror: Cannot read the failure \"r07\": expected key=value, such as rack=r07 or node=gpu-r01-n01.\n"), "\(malformed.stderr)")
     }
 }

@@ -333,6 +333,57 @@ struct WorkloadPlacer {
 
     // MARK: Reasons
 
+    /// Why no gang fits, naming the binding constraint with its numbers and a fix: the pool's
+    /// size, free whole nodes per colocate domain, spread (maxPerDomain), or rack power; each
+    /// checked only when the ones before it leave room, as `chooseGang` does.
+    private func explainGang(_ workload: Workload, members: [Int], healthy: [Int], spread: Spread, gangSize: Int, gpusPerNode: Int) -> String {
+        let pool = "HardwarePool/\(workload.pool)"
+        let scope = workload.colocate.map { " in one \($0)" } ?? ""
+        let need = "each replica needs \(gangSize) whole nodes of \(gpusPerNode) GPUs\(scope)"
+        let example = healthy.first.map { model.nodes[$0].name } ?? "those of the pool"
+        if healthy.count < gangSize {
+            return "\(need), and only \(healthy.count) of the pool's nodes \(healthy.count == 1 ? "is" : "are") healthy; "
+                + "to fix: grow \(pool) to at least \(gangSize) healthy nodes, or make the gang smaller"
+        }
+        let free = healthy.filter { freeWhole($0, respectReservations: false) && model.replicaCount[$0] == 0 && !model.wholeNode[$0] }
+        var groups: [String: [Int]] = [:]
+        for node in free { groups[workload.colocate.map { model.nodes[node].labels[$0] ?? "" } ?? "", default: []].append(node) }
+        let mostFree = groups.values.map(\.count).max() ?? 0
+        if mostFree < gangSize {
+            let whereFree = workload.colocate.map { "the most free in any \($0) is \(mostFree)" } ?? "\(free.count) \(free.count == 1 ? "is" : "are") free"
+            let fixScope = workload.colocate.map { " in one \($0)" } ?? ""
+            return "\(need); \(whereFree); to fix: add about \(gangSize - mostFree) node\(gangSize - mostFree == 1 ? "" : "s") like \(example) to \(pool)\(fixScope), or lower the replicas"
+        }
+        // Enough free nodes somewhere: does spread, then power, stop every gang?
+        var spreadAllows = 0, mostWithinSpread = 0, powerAllows = 0
+        for nodes in groups.values where nodes.count >= gangSize {
+            var chosen: [Int] = []
+            for node in nodes.sorted() {
+                guard spread.allows(spread.domains([node]).subtracting(spread.domains(chosen))) else { continue }
+                chosen.append(node)
+                if chosen.count == gangSize { break }
+            }
+            mostWithinSpread = max(mostWithinSpread, chosen.count)
+            guard chosen.count == gangSize else { continue }
+            spreadAllows += 1
+            if powerFits(chosen) { powerAllows += 1 }
+        }
+        let domains = workload.colocate.map { key in { (n: Int) in "\(n) \(key) domain\(n == 1 ? "" : "s")" } } ?? { (n: Int) in n == 1 ? "the pool" : "\(n) groups" }
+        let roomy = groups.values.filter { $0.count >= gangSize }.count
+        if spreadAllows == 0, let key = spread.key {
+            return "\(need); \(domains(roomy)) \(roomy == 1 ? "has" : "have") \(gangSize) free nodes, but every \(key) they are in already holds "
+                + "\(spread.limit) replica\(spread.limit == 1 ? "" : "s") (maxPerDomain \(spread.limit)), so at most \(mostWithinSpread) of them can join a gang; "
+                + "to fix: raise maxPerDomain, or add nodes to \(pool) in other \(key)s"
+        }
+        if powerAllows == 0 {
+            let caps = Set(free.compactMap { model.rackCapW[model.rack[$0]] })
+            let cap = caps.count == 1 ? caps.first.map { " of " + String(format: "%.1f kW", $0 / 1000) } ?? "" : ""
+            return "\(need); \(domains(spreadAllows)) \(spreadAllows == 1 ? "has" : "have") \(gangSize) free nodes within the spread, but a gang there "
+                + "would push a rack over its power cap\(cap); to fix: raise rackPowerCapKW, or add nodes to \(pool) in racks with power to spare"
+        }
+        return "\(need); the most free in any \(workload.colocate ?? "group") is \(mostFree)"
+    }
+
     private func explain(_ workload: Workload, members: [Int], spread: Spread, gangSize: Int, gpusPerNode: Int) -> String {
         let pool = "HardwarePool/\(workload.pool)"
         if members.isEmpty { return "\(pool) has no member nodes" }
@@ -341,17 +392,8 @@ struct WorkloadPlacer {
         let unhealthy = members.count - healthy.count
         if unhealthy > 0 { parts.append("\(unhealthy) \(unhealthy == 1 ? "is" : "are") not healthy") }
         if gangSize > 1 {
-            let free = healthy.filter { freeWhole($0, respectReservations: false) }
-            var most = 0
-            if let key = workload.colocate {
-                var perGroup: [String: Int] = [:]
-                for node in free { perGroup[model.nodes[node].labels[key] ?? "", default: 0] += 1 }
-                most = perGroup.values.max() ?? 0
-                parts.append("each replica needs \(gangSize) whole nodes of \(gpusPerNode) GPUs in one \(key); the most free in any \(key) is \(most)")
-            } else {
-                parts.append("each replica needs \(gangSize) whole nodes of \(gpusPerNode) GPUs; \(free.count) \(free.count == 1 ? "is" : "are") free")
-            }
-            return "of \(members.count) nodes in \(pool), " + parts.joined(separator: "; ")
+            let reason = explainGang(workload, members: members, healthy: healthy, spread: spread, gangSize: gangSize, gpusPerNode: gpusPerNode)
+            return "of \(members.count) nodes in \(pool), " + (parts + [reason]).joined(separator: "; ")
         }
         var lacking: [String: Int] = [:]
         var spreadBlocked = 0, powerBlocked = 0

@@ -6,6 +6,8 @@ public struct LoadedSite: Sendable {
     public var desired: DesiredState
     public var observed: ObservedState
     public var diagnostics: [Diagnostic]
+    /// When the hardware was observed (for the markdown plan's footer).
+    public var observedAt = Date()
 }
 
 /// Makes the provider for a site whose provider kind lives outside the core (Redfish, exec);
@@ -20,6 +22,8 @@ public struct Reconciler: Sendable {
     public let logger: Logger
     public let limits: InputLimits
     public let providers: ProviderFactory?
+    /// Where a warning for people goes (the CLI prints it as a plain `warning:` line); nil logs it.
+    public var warn: (@Sendable (String) -> Void)?
 
     public init(store: any StateStore, solver: any PlacementSolver = GreedyPlacementSolver(), logger: Logger, limits: InputLimits = .standard,
                 providers: ProviderFactory? = nil) {
@@ -48,14 +52,20 @@ public struct Reconciler: Sendable {
         if sources.isEmpty && fileDiagnostics.isEmpty {
             extra.append(.error("no manifests found in \(paths.joined(separator: ", "))"))
         }
-        return try await load(sources: sources, diagnostics: extra)
+        return try await load(sources: sources, diagnostics: extra, origin: paths.joined(separator: ", "))
     }
 
     /// Parses and checks manifests already read (from files, or from git objects) and observes
     /// every site; `diagnostics` are earlier ones (from reading) to report with the rest.
-    public func load(sources: [SourceFile], diagnostics earlier: [Diagnostic] = []) async throws -> LoadedSite {
+    /// `origin` names where they came from, for the error when they declare no Site.
+    public func load(sources: [SourceFile], diagnostics earlier: [Diagnostic] = [], origin: String? = nil) async throws -> LoadedSite {
         var (desired, locations, diagnostics) = ManifestParser(limits: limits).parse(sources)
         diagnostics = earlier + diagnostics
+        // A set with no Site would plan to take away everything applied: a wrong path, not a wish.
+        if !diagnostics.hasErrors && desired.sites.isEmpty {
+            let place = origin.map { " in \($0)" } ?? ""
+            diagnostics.append(.error("no Site\(place): wrong path? A manifest set declares one Site (kind: Site) and what runs on it"))
+        }
         var observed = ObservedState()
         if !diagnostics.hasErrors {
             let (nodes, observeDiagnostics) = try await observe(desired)
@@ -192,7 +202,11 @@ public struct Reconciler: Sendable {
         if Self.holdingLock { return try await body() }
         let me = LockHolder.current(command: command)
         if let stale = try store.acquireLock(me, isStale: { $0.isAlive == false }) {
-            logger.warning("took over the apply lock of a process that is no longer running", metadata: ["dcapply.holder": "\(stale)"])
+            if let warn {
+                warn("took over the apply lock of \(stale): that process is no longer running")
+            } else {
+                logger.warning("took over the apply lock of a process that is no longer running", metadata: ["dcapply.holder": "\(stale)"])
+            }
         }
         do {
             let result = try await Self.$holdingLock.withValue(true) { try await body() }

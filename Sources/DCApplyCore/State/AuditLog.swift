@@ -94,6 +94,20 @@ public enum AuditChain {
 
     /// One action of an entry: `step action resource outcome attempts [error]`, tab-separated,
     /// on one line. Both stores write this form.
+    /// What an action touched, for the audit log's resource field: the resource, the replica
+    /// and from → to, such as `Workload/llm-train replica 2: Node/gpu-r01-n02 → Node/gpu-r01-n03`.
+    public static func describe(_ change: Change) -> String {
+        var text = change.resource.description
+        if let replica = change.replica { text += " replica \(replica)" }
+        switch (change.from, change.to) {
+        case let (from?, to?): text += ": \(from) → \(to)"
+        case let (from?, nil): text += ": from \(from)"
+        case let (nil, to?): text += ": → \(to)"
+        case (nil, nil): break
+        }
+        return text
+    }
+
     public static func actionLine(step: Int, action: String, resource: String, state: String, attempts: Int, error: String?) -> String {
         var line = "\(step)\t\(action)\t\(resource)\t\(state)\t\(attempts)"
         if let error { line += "\t" + error.replacingOccurrences(of: "\n", with: " ") }

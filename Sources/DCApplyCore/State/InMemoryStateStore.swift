@@ -104,7 +104,7 @@ public final class InMemoryStateStore: StateStore {
         let changes = contents.withLock { $0.stepChanges[id] ?? [:] }
         let lines = journal.steps.keys.sorted().compactMap { index -> String? in
             guard let step = journal.steps[index], let change = changes[index] else { return nil }
-            return AuditChain.actionLine(step: index, action: change.action.rawValue, resource: change.resource.description,
+            return AuditChain.actionLine(step: index, action: change.action.rawValue, resource: AuditChain.describe(change),
                                          state: step.state.rawValue, attempts: step.attempts, error: step.error)
         }
         let state = try commit(target: target, estimatedW: estimatedW, powerStates: powerStates, record: record, expectedSerial: journal.baseSerial, pendingAudit: lines)

@@ -337,10 +337,15 @@ public final class SQLiteStateStore: StateStore {
                 guard let base = try Int.fetchOne(db, sql: "SELECT base_serial FROM apply_journal WHERE id = ? AND finished_at IS NULL", arguments: [id]) else {
                     throw DCApplyError(.stateStore, "apply \(id) is not open in the journal")
                 }
+                // The journal's plan gives each step's replica and from → to for the audit log.
+                let planJSON = try String.fetchOne(db, sql: "SELECT plan_json FROM apply_journal WHERE id = ?", arguments: [id])
+                let changes = planJSON.flatMap { try? Plan(json: $0, source: "the journal") }?.changes ?? []
                 let steps = try Row.fetchAll(db, sql: "SELECT step, action, resource, state, attempts, error FROM journal_step WHERE apply_id = ? ORDER BY step",
                                              arguments: [id]).map { row in
-                    AuditChain.actionLine(step: row["step"], action: row["action"], resource: row["resource"], state: row["state"],
-                                          attempts: row["attempts"], error: row["error"])
+                    let step: Int = row["step"]
+                    let resource: String = changes.indices.contains(step) ? AuditChain.describe(changes[step]) : row["resource"]
+                    return AuditChain.actionLine(step: step, action: row["action"], resource: resource, state: row["state"],
+                                                 attempts: row["attempts"], error: row["error"])
                 }
                 let (state, historyID) = try Self.write(db, target: target, estimatedW: estimatedW, powerStates: powerStates, record: record,
                                                         expectedSerial: base, auditActions: steps)

@@ -28,6 +28,7 @@ struct Apply: AsyncParsableCommand {
     @OptionGroup var manifests: ManifestPaths
     @OptionGroup var options: CommonOptions
     @OptionGroup var solver: SolverOptions
+    @OptionGroup var destroy: DestroyOptions
 
     @Flag(name: [.short, .long], help: "Apply without asking.")
     var yes = false
@@ -73,36 +74,71 @@ struct Apply: AsyncParsableCommand {
                     }
                     plan = saved
                 }
-                Output.print(pipeline.render(plan))
+                Output.print(pipeline.render(plan, site: site, command: applyCommand))
                 guard !plan.isEmpty else {
                     if options.output == .text { options.console.info("Nothing to apply.") }
-                    if plan.hasErrors { throw ExitCode(1) }
+                    if plan.hasErrors {
+                        options.console.error("nothing applied: \(Pipeline.problemSentence(plan))")
+                        throw ExitCode(1)
+                    }
                     return
                 }
+                try destroy.check(plan, applied: try pipeline.reconciler.store.load().target, desired: site.desired,
+                                  flag: "Nothing was changed; check the path, or pass --allow-destroy to apply it anyway.")
                 if !yes && savedPlan == nil {
                     guard isatty(STDIN_FILENO) == 1 else {
                         options.console.error("not applied: there is no terminal to confirm on. Pass --yes to apply without asking.")
                         throw ExitCode(1)
                     }
-                    FileHandle.standardError.write(Data("\nApply these \(plan.changes.count) changes? Only 'yes' will be accepted: ".utf8))
-                    guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-                        options.console.error("not applied: the answer was not 'yes'.")
-                        throw ExitCode(1)
-                    }
+                    try confirm(plan, store: pipeline.reconciler.store)
                 }
                 let outcome = try await pipeline.reconciler.execute(plan, site: site, options: applyOptions,
                                                                     onEvent: progressReporter(total: plan.changes.count))
                 options.console.endProgress()
                 report(outcome.failed)
                 let waves = plan.waves > 1 ? " in \(plan.waves) waves" : ""
-                if outcome.succeeded {
-                    options.console.info("Applied \(outcome.done) change\(outcome.done == 1 ? "" : "s")\(waves); state serial \(outcome.stored.serial).")
+                let changes = "\(outcome.done) change\(outcome.done == 1 ? "" : "s")"
+                if outcome.succeeded && plan.hasErrors {
+                    // One final error line: what was applied, and what is not and why.
+                    options.console.error("applied \(changes)\(waves) (state serial \(outcome.stored.serial)), but not all of the manifests: \(Pipeline.problemSentence(plan))")
+                    throw ExitCode(1)
+                } else if outcome.succeeded {
+                    options.console.info("Applied \(changes)\(waves); state serial \(outcome.stored.serial).")
                 } else {
                     options.console.error("apply incomplete: \(outcome.done) done, \(outcome.failed.count) failed, \(outcome.skipped.count) skipped (they depend on a failed action). What was done is recorded (state serial \(outcome.stored.serial)); run apply again to retry the rest.")
                     throw ExitCode(1)
                 }
-                if plan.hasErrors { throw ExitCode(1) }
             }
+        }
+    }
+
+    /// The command that applies the plan shown, for the markdown footer.
+    private var applyCommand: String {
+        let paths = manifests.paths.joined(separator: " ")
+        return savedPlan.map { "dcapply apply --plan \($0) \(paths)" } ?? "dcapply apply \(paths)"
+    }
+
+    /// Asks on the terminal; only `yes` goes on. Ctrl-C while asking releases the apply lock
+    /// (held since before planning) and exits 130, so the next apply does not find it taken.
+    private func confirm(_ plan: Plan, store: any StateStore) throws {
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let console = options.console
+        interrupt.setEventHandler {
+            try? store.releaseLock(LockHolder.current(command: "apply"))
+            FileHandle.standardError.write(Data("\n".utf8))
+            console.error("not applied: interrupted at the confirmation prompt; the apply lock is released.")
+            Foundation.exit(130)
+        }
+        interrupt.resume()
+        defer {
+            interrupt.cancel()
+            signal(SIGINT, SIG_DFL)
+        }
+        FileHandle.standardError.write(Data("\nApply these \(plan.changes.count) changes? Only 'yes' will be accepted: ".utf8))
+        guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+            options.console.error("not applied: the answer was not 'yes'.")
+            throw ExitCode(1)
         }
     }
 

@@ -59,7 +59,7 @@ struct ManifestPaths: ParsableArguments {
 /// How long placement may search for a better plan.
 struct SolverOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Search budget for the optimiser, such as 2s or 500ms (default: grows with the site, 0.5 s to 10 s). Counted in work, not wall time, so the same input and budget give the same plan.",
+        "Search budget for the optimiser, such as 2s or 500ms (default: grows with the site, 0.5 s to 3.2 s). Counted in work, not wall time, so the same input and budget give the same plan.",
         valueName: "duration"))
     var solveTime: String?
 

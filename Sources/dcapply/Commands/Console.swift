@@ -10,6 +10,11 @@ struct Console {
         write(Style.paint("error:", .red, bold: true, enabled: color) + " " + message)
     }
 
+    /// A plain `warning:` line (not shown with -q).
+    func warning(_ message: String) {
+        if !quiet { write(Style.paint("warning:", .yellow, bold: true, enabled: color) + " " + message) }
+    }
+
     /// A transient status line, on a terminal only; the next write replaces it.
     func progress(_ message: String) {
         guard !quiet, isatty(STDERR_FILENO) == 1 else { return }
@@ -25,12 +30,14 @@ struct Console {
         if !quiet { write(message) }
     }
 
-    func diagnostics(_ diagnostics: [Diagnostic]) {
+    /// Each diagnostic, then (with `count`) one final `error:` line counting the errors, so a
+    /// run that stops here ends with one `error:` line saying why.
+    func diagnostics(_ diagnostics: [Diagnostic], count: Bool = true) {
         for diagnostic in diagnostics where !(quiet && diagnostic.severity != .error) {
             write(DiagnosticView.render(diagnostic, color: color))
         }
         let errors = diagnostics.filter { $0.severity == .error }.count
-        if errors > 0 { write("\(errors) error\(errors == 1 ? "" : "s").") }
+        if errors > 0 && count { error("\(errors) error\(errors == 1 ? "" : "s") above; nothing was changed.") }
     }
 
     func write(_ line: String) {

@@ -52,8 +52,19 @@ struct Diff: AsyncParsableCommand {
             case .markdown: Output.print(DiffView.markdown(report))
             case .text: Output.print(DiffView.text(report, color: options.colorOnStdout))
             }
-            if !report.headDiagnostics.filter({ $0.severity == .error }).isEmpty || report.plan?.hasErrors == true { throw ExitCode(1) }
-            if failIfRefused && report.trust?.isAllowed == false { throw ExitCode(1) }  // serve would refuse the head
+            let headErrors = report.headDiagnostics.filter { $0.severity == .error }.count
+            if headErrors > 0 {
+                options.console.error("the head's manifests have \(headErrors) error\(headErrors == 1 ? "" : "s"); serve would refuse it.")
+                throw ExitCode(1)
+            }
+            if let plan = report.plan, plan.hasErrors {
+                options.console.error("the head's plan cannot be carried out in full: \(Pipeline.problemSentence(plan))")
+                throw ExitCode(1)
+            }
+            if failIfRefused && report.trust?.isAllowed == false {  // serve would refuse the head
+                options.console.error("serve would refuse the head: it brings changes its signers may not make.")
+                throw ExitCode(1)
+            }
             if detailedExitcode && report.hasChanges { throw ExitCode(2) }
         }
     }

@@ -72,8 +72,16 @@ struct Inventory: AsyncParsableCommand {
                         let hint = Names.closest(to: node, in: Array(site.observed.nodes.keys)).map { "; did you mean \"\($0)\"?" } ?? ""
                         throw DCApplyError(.usage, "no node \"\(node)\" in the inventory\(hint)")
                     }
-                } else if try pipeline.reconciler.store.load().target.nodes[node] == nil {
-                    options.console.info("warning: node \"\(node)\" is not in the applied state; give manifest paths to check the name")
+                } else {
+                    // The nodes the last apply saw; a name none of them has is a typo, not a node.
+                    let stored = try pipeline.reconciler.store.load()
+                    let known = Swift.Set(stored.target.nodes.keys).union(stored.estimatedW.keys)
+                    if known.isEmpty {
+                        options.console.warning("nothing is applied yet, so node \"\(node)\" cannot be checked; give manifest paths after the assignments to check the name")
+                    } else if !known.contains(node) {
+                        let hint = Names.closest(to: node, in: Array(known)).map { "; did you mean \"\($0)\"?" } ?? ""
+                        throw DCApplyError(.usage, "no node \"\(node)\" in the applied state, so nothing was set\(hint)")
+                    }
                 }
                 try pipeline.reconciler.store.setOverride(node: node, health: health, powerState: power)
                 let described = assignments.map { $0.hasSuffix("=") ? "\($0.dropLast()) override cleared" : $0 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DCApplyCore
 import DCApplyRedfish
+import Foundation
 
 /// Loads and plans, printing diagnostics; shared by plan and apply.
 struct Pipeline {
@@ -9,8 +10,11 @@ struct Pipeline {
 
     init(options: CommonOptions, solver: SolverOptions? = nil) throws {
         self.options = options
-        reconciler = Reconciler(store: try options.openStore(), solver: GreedyPlacementSolver(solveTime: solver?.seconds),
-                                logger: options.makeLogger(), providers: RedfishProviders.factory())
+        var reconciler = Reconciler(store: try options.openStore(), solver: GreedyPlacementSolver(solveTime: solver?.seconds),
+                                    logger: options.makeLogger(), providers: RedfishProviders.factory())
+        let console = options.console
+        reconciler.warn = { console.warning($0) }
+        self.reconciler = reconciler
     }
 
     /// The loaded site, or exit 1 after printing every error.
@@ -32,10 +36,21 @@ struct Pipeline {
         return try reconciler.plan(site)
     }
 
-    func render(_ plan: Plan) -> String {
+    /// The plan's error problems in one sentence, for the final `error:` line: the first in
+    /// full, the rest counted.
+    static func problemSentence(_ plan: Plan) -> String {
+        let errors = plan.problems.filter { $0.severity == .error }
+        guard let first = errors.first else { return "" }
+        let more = errors.count > 1 ? " (and \(errors.count - 1) more problem\(errors.count == 2 ? "" : "s") listed under Problems)" : ""
+        return "\(first.resource): \(first.message)\(more)"
+    }
+
+    /// The plan in the chosen format; `command` (the one that applies it) and `site` feed the
+    /// markdown footer.
+    func render(_ plan: Plan, site: LoadedSite? = nil, command: String? = nil) -> String {
         switch options.output {
         case .json: plan.json
-        case .markdown: PlanMarkdownView.render(plan)
+        case .markdown: PlanMarkdownView.render(plan, footer: command.map { .init(observedAt: site?.observedAt ?? Date(), command: $0) })
         case .text: PlanTextView.render(plan, color: options.colorOnStdout)
         }
     }
@@ -48,7 +63,7 @@ func runReportingErrors(_ options: CommonOptions, _ body: () async throws -> Voi
     } catch let exit as ExitCode {
         throw exit
     } catch let error as DCApplyError {
-        options.console.diagnostics(error.diagnostics)
+        options.console.diagnostics(error.diagnostics, count: false)
         options.console.error(error.description)
         // stdout still holds one JSON document for a machine reader.
         if options.output == .json { Output.print(DiagnosticView.json(error.diagnostics + [.error(error.description)])) }

@@ -25,12 +25,22 @@ struct PlanCommand: AsyncParsableCommand {
             let pipeline = try Pipeline(options: options, solver: solver)
             let site = try await pipeline.load(manifests.paths)
             let plan = try pipeline.plan(site)
-            Output.print(pipeline.render(plan))
+            let paths = manifests.paths.joined(separator: " ")
+            Output.print(pipeline.render(plan, site: site, command: out.map { "dcapply apply --plan \($0) \(paths)" } ?? "dcapply apply \(paths)"))
+            // Say now what apply would refuse (at its default threshold), not only at apply time.
+            let applied = try pipeline.reconciler.store.load().target
+            let radius = BlastRadius(applied: applied, target: plan.target)
+            if radius.exceeds(0.5) {
+                options.console.warning("apply will refuse this plan without --allow-destroy: it takes away more than 50% of what is applied: \(radius.description)")
+            }
             if let out {
                 try SavedPlan.write(plan, to: out)
                 options.console.info("Saved the plan to \(out); apply it with: dcapply apply --plan \(out) \(manifests.paths.joined(separator: " "))")
             }
-            if plan.hasErrors { throw ExitCode(1) }
+            if plan.hasErrors {
+                options.console.error("the plan cannot be carried out in full: \(Pipeline.problemSentence(plan))")
+                throw ExitCode(1)
+            }
             if detailedExitcode && !plan.isEmpty { throw ExitCode(2) }
         }
     }

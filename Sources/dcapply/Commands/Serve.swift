@@ -44,7 +44,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A file holding the webhook's shared secret; without it POST /hooks/git is refused.", valueName: "file"))
     var webhookSecretFile: String?
 
-    @Option(help: ArgumentHelp("Where to keep the clone (default: .dcapply/git/ beside the state).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Where to keep the clone (default: .dcapply/git/ in the current directory).", valueName: "dir"))
     var cache: String?
 
     @Option(help: ArgumentHelp("An allowed-signers file (git's format) whose SSH keys may sign revisions while no applied revision declares an AccessPolicy, such as the first.", valueName: "file"))
@@ -58,6 +58,7 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: CommonOptions
     @OptionGroup var solver: SolverOptions
+    @OptionGroup var destroy: DestroyOptions
 
     var intervalSeconds: Double? { DCApplyCore.Duration.parse(interval) ?? Double(interval) }
 
@@ -102,7 +103,8 @@ struct Serve: AsyncParsableCommand {
             let state = ServeState(status: status)
             let loop = GitOpsLoop(repository: repository, branch: branch, paths: path, interval: intervalSeconds ?? 30, selfHeal: selfHeal,
                                   parallelism: parallelism,
-                                  reconciler: reconciler, state: state, logger: logger, trust: trust)
+                                  reconciler: reconciler, state: state, logger: logger, trust: trust,
+                                  destroyLimit: destroy.allowDestroy ? nil : destroy.threshold)
             guard let address else { return }
             let app = Application(
                 router: ServeRoutes.router(state: state, webhook: webhook),

@@ -58,7 +58,12 @@ struct WhatIf: AsyncParsableCommand {
             case .markdown: Output.print(WhatIfView.markdown(report))
             case .text: Output.print(WhatIfView.text(report, color: options.colorOnStdout))
             }
-            if !report.holds { throw ExitCode(1) }
+            if !report.holds {
+                let broken = report.promises.filter { !$0.holds }
+                let first = broken.first.map { ": \($0.resource) \($0.message)" } ?? ""
+                options.console.error("\(broken.count) redundancy promise\(broken.count == 1 ? "" : "s") would break without \(scenarios.map(\.description).joined(separator: ", "))\(first)")
+                throw ExitCode(1)
+            }
             if detailedExitcode && !report.plan.isEmpty { throw ExitCode(2) }
         }
     }

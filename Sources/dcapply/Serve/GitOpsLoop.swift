@@ -45,6 +45,8 @@ struct GitOpsLoop: Service {
     let logger: Logger
     /// Commit signatures and `manage` rights, checked before a new revision is read.
     let trust: TrustGate
+    /// The share of what is applied a plan may take away (nil: any, with --allow-destroy).
+    var destroyLimit: Double? = 0.5
 
     func run() async throws {
         await withGracefulShutdownHandler {
@@ -137,6 +139,16 @@ struct GitOpsLoop: Service {
             if !isNew && !plan.isEmpty {
                 state.metrics.recordDrift()
                 log.warning("drift detected", metadata: ["dcapply.plan": "\(plan.summary)"])
+            }
+            if !plan.isEmpty && (isNew || selfHeal), let limit = destroyLimit {
+                let applied = try local.store.load().target
+                let radius = BlastRadius(applied: applied, target: plan.target)
+                if radius.exceeds(limit) {
+                    let missing = BlastRadius.missingManifests(applied: applied, desired: site.desired)
+                    return refuse(revision, because: BlastRadius.refusal(radius, threshold: limit, missing: missing,
+                                                                         flag: "Start serve with --allow-destroy to allow it."),
+                                  reason: "DestroyRefused", isNew: isNew)
+                }
             }
             if !plan.isEmpty && (isNew || selfHeal) {
                 log.info("applying", metadata: ["dcapply.plan": "\(plan.summary)"])

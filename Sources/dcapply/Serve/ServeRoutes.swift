@@ -7,9 +7,16 @@ enum ServeRoutes {
     static func router(state: ServeState, webhook: WebhookSignature?) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in text("ok\n") }
+        // Ready to serve means a revision is applied (the site runs it, and the webhook must stay
+        // reachable to push a fix); the Ready condition is about the last pass. When they differ
+        // the body says so, so a probe and /status never contradict each other silently.
         router.get("readyz") { _, _ in
-            let (ready, error) = state.status.withLock { ($0.isReady, $0.lastError) }
-            return ready ? text("ready\n") : text("not ready: \(error ?? "no revision applied yet")\n", status: .serviceUnavailable)
+            let (ready, error, revision, condition) = state.status.withLock { ($0.isReady, $0.lastError, $0.lastAppliedRevision, $0.condition("Ready")) }
+            guard ready else { return text("not ready: \(error ?? "no revision applied yet")\n", status: .serviceUnavailable) }
+            if let condition, condition.status == "False" {
+                return text("ready: serving revision \(revision.map { String($0.prefix(12)) } ?? "?"); Ready=False (\(condition.reason)): \(condition.message)\n")
+            }
+            return text("ready\n")
         }
         router.get("metrics") { _, _ in
             text(state.metrics.text, contentType: "text/plain; version=0.0.4; charset=utf-8")

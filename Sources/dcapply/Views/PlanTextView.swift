@@ -10,13 +10,26 @@ enum PlanTextView {
         case .powerOn: "power on"
         case .powerOff: "power off"
         case .place: "place replica \(change.replica ?? 0) on \(change.to ?? "")"
-        case .move: "move replica \(change.replica ?? 0) \(change.from ?? "") → \(change.to ?? "")"
+        case .move: "move replica \(change.replica ?? 0) \(movedNodes(change))"
         case .evict: "evict replica \(change.replica ?? 0) from \(change.from ?? "")"
         case .attachDrive: "attach \(change.resource)"
         case .detachDrive: "detach \(change.resource)"
         case .grant: "grant use on \(change.to ?? "")"
         case .revoke: "revoke use on \(change.from ?? "")"
         }
+    }
+
+    /// `Node/a → Node/b`; for a gang, only the nodes that change, and how many stay:
+    /// `Node/a,Node/b → Node/c,Node/d (6 nodes stay)`.
+    static func movedNodes(_ change: Change) -> String {
+        guard let from = change.fromNodes, let to = change.toNodes, from.count > 1 || to.count > 1 else {
+            return "\(change.from ?? "") → \(change.to ?? "")"
+        }
+        let staying = Set(from).intersection(to)
+        let left = from.filter { !staying.contains($0) }.map { "Node/\($0)" }.joined(separator: ",")
+        let arrived = to.filter { !staying.contains($0) }.map { "Node/\($0)" }.joined(separator: ",")
+        let stay = staying.isEmpty ? "" : " (\(staying.count) node\(staying.count == 1 ? "" : "s") stay\(staying.count == 1 ? "s" : ""))"
+        return "\(left) → \(arrived)\(stay)"
     }
 
     /// Changes grouped by the manifest they serve, groups in a stable order.
@@ -41,11 +54,23 @@ enum PlanTextView {
         return line
     }
 
+    static func problemLine(_ problem: Problem, color: Bool) -> String {
+        let tag = Style.paint("\(problem.severity.rawValue):", problem.severity == .error ? .red : .yellow, bold: true, enabled: color)
+        return "  \(tag) \(problem.resource): \(problem.message)"
+    }
+
     static func render(_ plan: Plan, color: Bool) -> String {
         var lines: [String] = []
         let revision = plan.revision.map { " at \($0)" } ?? ""
         lines.append(Style.bold("dcapply plan\(revision): \(plan.nodeCount) node\(plan.nodeCount == 1 ? "" : "s") observed, state serial \(plan.stateSerial), manifests \(plan.manifestDigest.prefix(12))", enabled: color))
         lines.append("")
+        // Errors first: what cannot be done matters more than what will be.
+        let errors = plan.problems.filter { $0.severity == .error }
+        if !errors.isEmpty {
+            lines.append(Style.bold("Cannot be met (\(errors.count) error\(errors.count == 1 ? "" : "s")):", enabled: color))
+            for problem in errors { lines.append(problemLine(problem, color: color)) }
+            lines.append("")
+        }
         for (subject, changes) in groups(plan) {
             lines.append(Style.bold(subject.description, enabled: color))
             for change in changes {
@@ -56,12 +81,10 @@ enum PlanTextView {
             if let spread = plan.redundancy[subject] { lines.append(Style.paint("    spread: \(spread)", .cyan, enabled: color)) }
         }
         if !plan.changes.isEmpty { lines.append("") }
-        if !plan.problems.isEmpty {
+        let warnings = plan.problems.filter { $0.severity != .error }
+        if !warnings.isEmpty {
             lines.append(Style.bold("Problems:", enabled: color))
-            for problem in plan.problems {
-                let tag = Style.paint("\(problem.severity.rawValue):", problem.severity == .error ? .red : .yellow, bold: true, enabled: color)
-                lines.append("  \(tag) \(problem.resource): \(problem.message)")
-            }
+            for problem in warnings { lines.append(problemLine(problem, color: color)) }
             lines.append("")
         }
         lines.append(energyLine(plan))
