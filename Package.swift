@@ -108,6 +108,7 @@ let package = Package(
                 "DCApplyActuators", "DCApplyCore", "dcapply",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
