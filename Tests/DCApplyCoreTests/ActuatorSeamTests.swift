@@ -284,6 +284,18 @@ final class FakeActuator: Actuator {
         #expect(try store.load().target == target)
     }
 
+    @Test func theSchemaListsActuatorsAsExactlyOneOfSlurmAndExec() throws {
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(JSONSchema.manifests().utf8)) as? [String: Any])
+        let definitions = try #require(schema["$defs"] as? [String: Any])
+        let site = try #require(definitions["Site"] as? [String: Any])
+        let spec = try #require((site["properties"] as? [String: Any])?["spec"] as? [String: Any])
+        let actuators = try #require((spec["properties"] as? [String: Any])?["actuators"] as? [String: Any])
+        let item = try #require(actuators["items"] as? [String: Any])
+        #expect((item["oneOf"] as? [[String: [String]]])?.map { $0["required"] ?? [] } == [["slurm"], ["exec"]])
+        let slurm = try #require((item["properties"] as? [String: Any])?["slurm"] as? [String: Any])
+        #expect(Set(((slurm["properties"] as? [String: Any]) ?? [:]).keys) == ["conf", "prefix", "features", "drainTimeout"])
+    }
+
     @Test func actuatorsAreValidatedWithPositions() {
         let text = """
             apiVersion: dcapply/v1
