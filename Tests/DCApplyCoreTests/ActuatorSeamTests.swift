@@ -129,6 +129,27 @@ final class FakeActuator: Actuator {
         }
     }
 
+    @Test func theActuatorCallFailpointFailsCallsBeforeTheyReachTheActuator() async throws {
+        let site = Self.actuated(ExecutorTests.site())
+        let plan = site.plan()
+        let assigns = plan.changes.indices.filter { plan.changes[$0].action == .assign }
+        var options = Self.fast
+        options.failpoints = try Failpoints(parsing: "actuator.call=error@1")
+        let retried = FakeActuator(claims: [.assign])
+        let outcome = try await Self.executor(InMemoryStateStore(), try await Self.prepared(site, [retried]), options: options)
+            .apply(plan, desired: site.desired, observed: site.observed, provider: { _ in RecordingProvider() })
+        #expect(outcome.succeeded && retried.received.sorted() == assigns, "the injected transient error is retried, each assign sent once")
+
+        options.failpoints = try Failpoints(parsing: "actuator.call=terminal@1")
+        let refused = FakeActuator(claims: [.assign])
+        let failed = try await Self.executor(InMemoryStateStore(), try await Self.prepared(site, [refused]), options: options)
+            .apply(plan, desired: site.desired, observed: site.observed, provider: { _ in RecordingProvider() })
+        // The first wave's call fails before it is made; later waves go through.
+        let refusedIndexes = failed.failed.compactMap { failure in plan.changes.firstIndex(of: failure.change) }
+        #expect(!refusedIndexes.isEmpty && Set(failed.failed.map(\.error)) == ["fake: injected terminal error (failpoint actuator.call)"])
+        #expect(Set(refused.received).isDisjoint(with: refusedIndexes) && Set(refused.received).union(refusedIndexes) == Set(assigns))
+    }
+
     @Test func aCrashMidApplyIsResumedWithoutSendingAnythingJournalledDoneAgain() async throws {
         let site = Self.actuated(ExecutorTests.site())
         let plan = site.plan()
