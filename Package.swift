@@ -44,6 +44,14 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(
+            name: "DCApplyActuators",
+            dependencies: [
+                "DCApplyCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .systemLibrary(
             name: "CLibGit2",
             pkgConfig: "libgit2",
@@ -63,6 +71,7 @@ let package = Package(
                 "DCApplyCore",
                 "DCApplyRedfish",
                 "DCApplyGit",
+                "DCApplyActuators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -97,6 +106,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "DCApplyActuatorsTests",
+            dependencies: [
+                "DCApplyActuators", "DCApplyCore", "dcapply",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "DCApplyGitTests",

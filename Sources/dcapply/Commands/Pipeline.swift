@@ -1,4 +1,5 @@
 import ArgumentParser
+import DCApplyActuators
 import DCApplyCore
 import DCApplyRedfish
 import Foundation
@@ -11,7 +12,9 @@ struct Pipeline {
     init(options: CommonOptions, solver: SolverOptions? = nil) throws {
         self.options = options
         var reconciler = Reconciler(store: try options.openStore(), solver: GreedyPlacementSolver(solveTime: solver?.seconds),
-                                    logger: options.makeLogger(), providers: RedfishProviders.factory())
+                                    logger: options.makeLogger(),
+                                    providers: ActuatorFactories.combine([RedfishProviders.factory(), ExecPlugins.providerFactory()]),
+                                    actuators: ActuatorFactories.standard())
         let console = options.console
         reconciler.warn = { console.warning($0) }
         self.reconciler = reconciler
