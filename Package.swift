@@ -52,6 +52,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "DCApplyActuators",
+            dependencies: [
+                "DCApplyCore",
+                "DCApplySlurm",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .systemLibrary(
             name: "CLibGit2",
             pkgConfig: "libgit2",
@@ -71,6 +80,7 @@ let package = Package(
                 "DCApplyCore",
                 "DCApplyRedfish",
                 "DCApplyGit",
+                "DCApplyActuators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -104,8 +114,17 @@ let package = Package(
         .testTarget(
             name: "DCApplySlurmTests",
             dependencies: [
-                "DCApplySlurm", "DCApplyCore",
+                "DCApplySlurm", "DCApplyActuators", "DCApplyCore", "dcapply",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "DCApplyActuatorsTests",
+            dependencies: [
+                "DCApplyActuators", "DCApplyCore", "dcapply",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

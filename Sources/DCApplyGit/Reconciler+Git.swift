@@ -11,7 +11,7 @@ extension Reconciler {
         return Reconciler(store: store, solver: solver, logger: logger, limits: limits, providers: { site, store, logger in
             if case .local = site.provider { return LocalProvider(store: store, limits: limits, inventory: reader) }
             return try earlier?(site, store, logger)
-        })
+        }, actuators: actuatorFactory)
     }
 
     /// Reads the manifests at `commit` from git objects (never the work tree), parses and checks

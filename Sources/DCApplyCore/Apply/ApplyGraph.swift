@@ -6,7 +6,8 @@
 /// - take a node out of its old pool before putting it in a new one;
 /// - free a node (evict, move away, detach) before placing or moving onto it, unassigning it or
 ///   powering it off;
-/// - grant a pool to a policy before placing; revoke after the last eviction.
+/// - grant a pool to a policy before placing; revoke after the last eviction;
+/// - drain a node before powering it off; power it on before resuming it.
 /// A `move` is one step that starts the replica on its new nodes before stopping it on the old
 /// ones (make before break), so a replica is never missing while it moves.
 public struct ApplyGraph: Sendable {
@@ -32,7 +33,7 @@ public struct ApplyGraph: Sendable {
 
     public init(changes: [Change], budgets: [ResourceAddress: Int]) {
         self.budgets = budgets
-        var powerOn: [String: Int] = [:], unassign: [String: Int] = [:], assign: [String: Int] = [:]
+        var powerOn: [String: Int] = [:], unassign: [String: Int] = [:], assign: [String: Int] = [:], drain: [String: Int] = [:]
         var freeing: [String: [Int]] = [:]  // evict, move away, detach: make room on a node
         var using: [String: [Int]] = [:]    // place, move onto, attach
         var grants: [Int] = [], evictions: [Int] = []
@@ -40,8 +41,9 @@ public struct ApplyGraph: Sendable {
         for (i, change) in changes.enumerated() {
             let node = change.resource.kind == "Node" ? change.resource.name : nil
             switch change.action {
-            case .powerOn: if let node { powerOn[node] = i }
-            case .powerOff: break
+            case .powerOn: if let node, change.actuator == nil { powerOn[node] = i }
+            case .powerOff, .resume: break
+            case .drain: if let node, change.actuator == nil { drain[node] = i }
             case .assign: if let node { assign[node] = i }
             case .unassign:
                 if let node { unassign[node] = i }
@@ -90,7 +92,10 @@ public struct ApplyGraph: Sendable {
                 if let node = change.resource.kind == "Node" ? change.resource.name : nil {
                     dependencies[i].formUnion(freeing[node] ?? [])
                     if let off = unassign[node] { dependencies[i].insert(off) }
+                    if let out = drain[node] { dependencies[i].insert(out) }
                 }
+            case .resume:
+                if let node = change.resource.kind == "Node" ? change.resource.name : nil, let on = powerOn[node] { dependencies[i].insert(on) }
             case .revoke: dependencies[i].formUnion(evictions)
             default: break
             }

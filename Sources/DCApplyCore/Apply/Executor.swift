@@ -52,6 +52,8 @@ public struct ApplyOutcome: Sendable {
     public var skipped: [Change]
     /// Provider calls made by this run.
     public var providerCalls: Int
+    /// Actuator `apply` calls made by this run.
+    public var actuatorCalls: Int = 0
 
     public var succeeded: Bool { failed.isEmpty && skipped.isEmpty }
 }
@@ -60,19 +62,33 @@ public struct ApplyOutcome: Sendable {
 /// in dependency order with bounded concurrency and disruption waves, retrying transient
 /// provider errors; then records what was done in one transaction.
 ///
-/// Only power changes reach the hardware; pool membership, replicas, drives and grants are
-/// dcapply's own records, kept in the state store.
+/// Power changes reach the hardware provider; every change an actuator claims (see
+/// ``Actuator``) reaches that actuator, in waves: the claimed changes ready at one moment go
+/// to each actuator in one call, one wave at a time, after the provider's part of any power
+/// change among them. Changes nobody carries are dcapply's own records, kept in the state store.
 public struct Executor: Sendable {
     public let store: any StateStore
     public let logger: Logger
     public let options: ApplyOptions
     public let onEvent: (@Sendable (ApplyEvent) -> Void)?
+    /// By Site name.
+    public let actuators: [String: SiteActuators]
 
-    public init(store: any StateStore, logger: Logger, options: ApplyOptions = ApplyOptions(), onEvent: (@Sendable (ApplyEvent) -> Void)? = nil) {
+    public init(store: any StateStore, logger: Logger, options: ApplyOptions = ApplyOptions(), actuators: [String: SiteActuators] = [:],
+                onEvent: (@Sendable (ApplyEvent) -> Void)? = nil) {
         self.store = store
         self.logger = logger
         self.options = options
+        self.actuators = actuators
         self.onEvent = onEvent
+    }
+
+    /// The actuators that carry change `change`, as (Site, index in its entries).
+    func claimants(_ change: Change, desired: DesiredState, observed: ObservedState) -> [(site: String, entry: Int)] {
+        guard !actuators.isEmpty, let site = SiteActuators.site(of: change, desired: desired, observed: observed),
+              let siteActuators = actuators[site] else { return [] }
+        return siteActuators.entries.indices.filter { siteActuators.entries[$0].description.claims(change, actuator: siteActuators.entries[$0].actuator.name) }
+            .map { (site, $0) }
     }
 
     /// Applies a new plan. The caller holds the apply lock.
@@ -96,7 +112,8 @@ public struct Executor: Sendable {
             attempts[index] = step.attempts
             if step.state == .done {
                 already[index] = .done
-            } else if Self.reached(change, observed: observed) {
+            } else if Self.reached(change, observed: observed) && claimants(change, desired: desired, observed: observed).isEmpty {
+                // (An actuator's part of a power change cannot be seen in the hardware: it runs again.)
                 // The process died after the call and before journalling it: journal it now.
                 already[index] = .done
                 try store.recordStep(apply: unfinished.id, JournalStep(index: index, state: .done, attempts: step.attempts), change: change)
@@ -133,12 +150,14 @@ public struct Executor: Sendable {
         }
     }
 
-    private actor Progress {
+    actor Progress {
         var providerCalls = 0
+        var actuatorCalls = 0
         func call() { providerCalls += 1 }
+        func actuatorCall() { actuatorCalls += 1 }
     }
 
-    private enum StepResult: Sendable {
+    enum StepResult: Sendable {
         case done
         case failed(String)
     }
@@ -183,31 +202,52 @@ public struct Executor: Sendable {
         ready.sort(by: >)  // pop from the end: plan order
 
         let progress = Progress()
-        try await withThrowingTaskGroup(of: (Int, StepResult).self) { group in
+        let claimed = plan.changes.map { claimants($0, desired: desired, observed: observed) }
+        try await withThrowingTaskGroup(of: [(Int, StepResult)].self) { group in
             var inFlight = 0
+            // Claimed changes wait here for the next wave; one wave is in flight at a time.
+            var wave: [Int] = []
+            var waveInFlight = false
             while true {
                 while inFlight < options.parallelism, let i = ready.popLast() {
                     guard state[i] == nil else { continue }
                     state[i] = .started
+                    if !claimed[i].isEmpty {
+                        wave.append(i)
+                        continue
+                    }
                     inFlight += 1
                     let change = plan.changes[i]
                     let site = observed.nodes[change.resource.name].flatMap { desired.sites[$0.site] }
                     let nodeProvider = observed.nodes[change.resource.name].flatMap { providers[$0.site] }
                     let prior = priorAttempts[i] ?? 0
                     group.addTask {
-                        (i, try await perform(i, change, journal: id, site: site, provider: nodeProvider, priorAttempts: prior, progress: progress))
+                        [(i, try await perform(i, change, journal: id, site: site, provider: nodeProvider, priorAttempts: prior, progress: progress))]
                     }
                 }
-                guard let (i, result) = try await group.next() else { break }
+                if !waveInFlight && !wave.isEmpty {
+                    let steps = wave.sorted()
+                    wave = []
+                    waveInFlight = true
+                    inFlight += 1
+                    let context = WaveContext(journal: id, plan: plan, desired: desired, observed: observed, applied: base.target,
+                                              providers: providers, priorAttempts: priorAttempts,
+                                              claimed: steps.map { claimed[$0].map { Claim(site: $0.site, entry: $0.entry) } })
+                    group.addTask { try await performWave(steps, context, progress: progress) }
+                }
+                guard let results = try await group.next() else { break }
                 inFlight -= 1
-                switch result {
-                case .done:
-                    state[i] = .done
-                    settle(i)
-                case .failed(let message):
-                    state[i] = .failed
-                    failures[i] = message
-                    for j in dependents[i] { try skip(j, because: i) }
+                if results.contains(where: { !claimed[$0.0].isEmpty }) { waveInFlight = false }
+                for (i, result) in results {
+                    switch result {
+                    case .done:
+                        state[i] = .done
+                        settle(i)
+                    case .failed(let message):
+                        state[i] = .failed
+                        failures[i] = message
+                        for j in dependents[i] { try skip(j, because: i) }
+                    }
                 }
                 ready.sort(by: >)
             }
@@ -228,51 +268,72 @@ public struct Executor: Sendable {
                                            powerStates: powerStates, record: record)
         return ApplyOutcome(stored: stored, status: complete ? (resumed ? .resumed : .completed) : .partial, done: done.count,
                             failed: failures.keys.sorted().map { (plan.changes[$0], failures[$0]!) },
-                            skipped: skipped.map { plan.changes[$0] }, providerCalls: await progress.providerCalls)
+                            skipped: skipped.map { plan.changes[$0] }, providerCalls: await progress.providerCalls,
+                            actuatorCalls: await progress.actuatorCalls)
     }
 
     /// One action: journal its start (power only), call the provider (power only) with
     /// retries, fire the `apply.action` failpoint, journal its outcome.
     private func perform(_ i: Int, _ change: Change, journal id: Int, site: Site?, provider: (any HardwareProvider)?,
                          priorAttempts: Int, progress: Progress) async throws -> StepResult {
-        let power: PowerState? = change.action == .powerOn ? .on : change.action == .powerOff ? .off : nil
-        // Attempts count across a crash: a step resumed after one call is on its second.
-        var attempt = priorAttempts + 1
-        // Only a call to the hardware needs its start journalled: it may take effect even if the
-        // process dies before it answers. An action dcapply only records has no effect until its
-        // outcome is journalled, so one write is enough (and halves the journal of a large apply).
-        if power != nil {
+        var attempt = try begin(i, change, journal: id, priorAttempts: priorAttempts, journalStart: Self.power(change) != nil)
+        let outcome = try await callProvider(i, change, journal: id, site: site, provider: provider, attempt: &attempt,
+                                             priorAttempts: priorAttempts, progress: progress)
+        return try await finish(i, change, journal: id, outcome: outcome, attempts: attempt)
+    }
+
+    static func power(_ change: Change) -> PowerState? {
+        guard change.actuator == nil else { return nil }
+        return change.action == .powerOn ? .on : change.action == .powerOff ? .off : nil
+    }
+
+    /// Journals the start of a step that has an effect outside dcapply and reports it; returns
+    /// its attempt number. Attempts count across a crash: a step resumed after one call is on
+    /// its second.
+    func begin(_ i: Int, _ change: Change, journal id: Int, priorAttempts: Int, journalStart: Bool) throws -> Int {
+        let attempt = priorAttempts + 1
+        // Only a call to the hardware or an actuator needs its start journalled: it may take
+        // effect even if the process dies before it answers. An action dcapply only records has
+        // no effect until its outcome is journalled, so one write is enough.
+        if journalStart {
             try store.recordStep(apply: id, JournalStep(index: i, state: .started, attempts: attempt), change: change)
         }
         onEvent?(ApplyEvent(index: i, change: change, kind: .started))
-        var outcome = StepResult.done
-        if let power {
-            while true {
-                do {
-                    guard let provider, let site else { throw ProviderError(.terminal, node: change.resource.name, "no provider observes this node") }
-                    await progress.call()
-                    try await provider.setPower(power, node: change.resource.name, site: site)
-                    logger.info("power change", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.power": "\(power.rawValue)"])
-                    break
-                } catch let error as ProviderError where error.kind == .transient && attempt - priorAttempts < options.maxAttempts {
-                    onEvent?(ApplyEvent(index: i, change: change, kind: .retrying(attempt: attempt, error: error.description)))
-                    logger.warning("retrying after a transient provider error", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.error": "\(error)"])
-                    try await Task.sleep(nanoseconds: UInt64(backoffMS(attempt)) * 1_000_000)
-                    attempt += 1
-                    try store.recordStep(apply: id, JournalStep(index: i, state: .started, attempts: attempt), change: change)
-                } catch let error as ProviderError {
-                    outcome = .failed(error.kind == .transient ? "\(error.message) (gave up after \(attempt - priorAttempts) attempts)" : error.message)
-                    break
-                } catch is CancellationError {
-                    throw CancellationError()
-                } catch let crash as Failpoints.SimulatedCrash {
-                    throw crash
-                } catch {
-                    outcome = .failed("\(error)")
-                    break
-                }
+        return attempt
+    }
+
+    /// The provider's part of a power change, with retries; `.done` for any other change.
+    func callProvider(_ i: Int, _ change: Change, journal id: Int, site: Site?, provider: (any HardwareProvider)?,
+                      attempt: inout Int, priorAttempts: Int, progress: Progress) async throws -> StepResult {
+        guard let power = Self.power(change) else { return .done }
+        while true {
+            do {
+                guard let provider, let site else { throw ProviderError(.terminal, node: change.resource.name, "no provider observes this node") }
+                await progress.call()
+                try await provider.setPower(power, node: change.resource.name, site: site)
+                logger.info("power change", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.power": "\(power.rawValue)"])
+                return .done
+            } catch let error as ProviderError where error.kind == .transient && attempt - priorAttempts < options.maxAttempts {
+                onEvent?(ApplyEvent(index: i, change: change, kind: .retrying(attempt: attempt, error: error.description)))
+                logger.warning("retrying after a transient provider error", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.error": "\(error)"])
+                try await Task.sleep(nanoseconds: UInt64(backoffMS(attempt)) * 1_000_000)
+                attempt += 1
+                try store.recordStep(apply: id, JournalStep(index: i, state: .started, attempts: attempt), change: change)
+            } catch let error as ProviderError {
+                return .failed(error.kind == .transient ? "\(error.message) (gave up after \(attempt - priorAttempts) attempts)" : error.message)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch let crash as Failpoints.SimulatedCrash {
+                throw crash
+            } catch {
+                return .failed("\(error)")
             }
         }
+    }
+
+    /// Fires the `apply.action` failpoint and journals a step's outcome.
+    func finish(_ i: Int, _ change: Change, journal id: Int, outcome: StepResult, attempts attempt: Int) async throws -> StepResult {
+        var outcome = outcome
         do {
             try await options.failpoints.trigger(.applyAction, node: change.resource.name)
         } catch let error as ProviderError {
@@ -291,7 +352,7 @@ public struct Executor: Sendable {
     }
 
     /// Full jitter: a random delay up to backoff × 2^(attempt-1), capped.
-    private func backoffMS(_ attempt: Int) -> Int {
+    func backoffMS(_ attempt: Int) -> Int {
         let ceiling = min(options.backoffMS << min(attempt - 1, 20), options.maxBackoffMS)
         return Int.random(in: 0...max(ceiling, 1))
     }

@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// - NAME: `apply.action` (every action an apply carries out, counted from 1 in this process,
 ///   hit after the action's provider call and before its outcome is journalled) or
-///   `provider.call` (every call dcapply makes to a hardware provider, hit before the call).
+///   `provider.call` (every call dcapply makes to a hardware provider, hit before the call),
+///   or `actuator.call` (every `apply` call to an actuator, hit before the call).
 /// - ACTION: `crash` (the process dies at once, as with SIGKILL), `error` (a transient provider
 ///   error: the apply retries it), `terminal` (a terminal provider error: no retry),
 ///   `sleep:MS` (wait MS milliseconds).
@@ -15,6 +16,7 @@ public final class Failpoints: Sendable {
     public enum Name: String, Sendable, CaseIterable {
         case applyAction = "apply.action"
         case providerCall = "provider.call"
+        case actuatorCall = "actuator.call"
     }
 
     public enum Effect: Hashable, Sendable {

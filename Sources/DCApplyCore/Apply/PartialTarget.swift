@@ -41,6 +41,8 @@ public enum PartialTarget {
     }
 
     static func apply(_ change: Change, to state: inout TargetState) {
+        // A repair of drift restores what the state already records.
+        guard change.actuator == nil else { return }
         let name = change.resource.name
         switch change.action {
         case .assign: state.nodes[name, default: .init(pool: nil, powerState: .on)].pool = change.to.map(poolName)
@@ -64,6 +66,10 @@ public enum PartialTarget {
         case .grant:
             guard let pool = change.to.map(poolName) else { return }
             state.grants[name, default: []] = Array(Set(state.grants[name, default: []] + [pool])).sorted()
+        case .drain:
+            state.drained[name] = change.to.flatMap(DrainCause.init(rawValue:)) ?? .degraded
+        case .resume:
+            state.drained[name] = nil
         case .revoke:
             guard let pool = change.from.map(poolName) else { return }
             state.grants[name] = state.grants[name]?.filter { $0 != pool }

@@ -142,14 +142,32 @@ struct SpecDecoder {
                     concurrency: redfish.field("concurrency")?.integer ?? 32, labelsFrom: resolved(redfish.field("labelsFrom")?.text),
                     source: redfish.location(in: file)))
             } else {
-                provider = .exec(command: providerNode?.field("exec")?.field("command")?.textList ?? [])
+                provider = .exec(execConfiguration(providerNode?.field("exec")))
+            }
+            var actuators: [ActuatorConfiguration] = []
+            for item in spec.field("actuators")?.elements ?? [] {
+                if let slurm = item.field("slurm") {
+                    actuators.append(.slurm(SlurmConfiguration(
+                        conf: slurm.field("conf")?.text.map { resolve($0) }, prefix: slurm.field("prefix")?.text ?? "",
+                        features: slurm.field("features")?.textList ?? [],
+                        drainTimeoutSeconds: slurm.field("drainTimeout")?.text.flatMap(Duration.parse) ?? SlurmConfiguration.defaultDrainTimeoutSeconds,
+                        source: slurm.location(in: file))))
+                } else if let exec = item.field("exec") {
+                    actuators.append(.exec(execConfiguration(exec)))
+                }
+            }
+            var slurmSeen = false
+            for (index, item) in (spec.field("actuators")?.elements ?? []).enumerated() {
+                if item.field("slurm") != nil { if slurmSeen {
+                    error("only one slurm actuator per Site", item, "spec.actuators[\(index)]")
+                } else { slurmSeen = true } }
             }
             let domains = spec.field("failureDomains")?.textList ?? []
             var seen = Set<String>()
             for (index, domain) in domains.enumerated() where !seen.insert(domain).inserted {
                 error("\(quoted(domain)) is listed twice", spec.field("failureDomains")?.elements[index], "spec.failureDomains[\(index)]")
             }
-            state.sites[name] = Site(metadata: metadata, failureDomains: domains, provider: provider)
+            state.sites[name] = Site(metadata: metadata, failureDomains: domains, provider: provider, actuators: actuators)
         case .redundancyPolicy:
             state.redundancyPolicies[name] = RedundancyPolicy(
                 metadata: metadata, failureDomain: spec.field("failureDomain")?.text ?? "",
@@ -213,6 +231,18 @@ struct SpecDecoder {
                 rackPowerCapKW: spec.field("rackPowerCapKW")?.number, rackCapsKW: racks,
                 powerOffIdle: spec.field("powerOffIdle")?.boolean ?? false, keepWarm: spec.field("keepWarm")?.integer ?? 0)
         }
+    }
+
+    /// A path written in the manifest, resolved against its folder.
+    func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : Self.relativeIfPossible(URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path)
+    }
+
+    func execConfiguration(_ node: YAMLNode?) -> ExecConfiguration {
+        let directory = URL(fileURLWithPath: file).deletingLastPathComponent().standardized.path
+        return ExecConfiguration(command: node?.field("command")?.textList ?? [], directory: directory,
+                                 timeoutSeconds: node?.field("timeout")?.text.flatMap(Duration.parse) ?? ExecConfiguration.defaultTimeoutSeconds,
+                                 source: node?.location(in: file))
     }
 
     mutating func selector(_ node: YAMLNode, path: String) -> LabelSelector {

@@ -41,9 +41,22 @@ public enum ManifestSchemas {
                     FieldSchema("labelsFrom", .string(), "YAML file mapping systems to node names and labels"),
                 ], exactlyOneOf: ["endpoints", "endpointsFile"], atMostOneOf: ["caFile", "insecureSkipVerify"])), "BMCs speaking Redfish"),
                 FieldSchema("exec", .object(ObjectSchema([
-                    FieldSchema("command", .list(.string(), minItems: 1), required: true, "program and arguments; JSON over stdin/stdout"),
+                    FieldSchema("command", .list(.string(), minItems: 1), required: true, "program and arguments, relative to this manifest's folder; JSON over stdin/stdout"),
+                    FieldSchema("timeout", .string(.duration), "per call; default 60s"),
                 ])), "an external program"),
             ], exactlyOneOf: ["local", "redfish", "exec"])), required: true, "exactly one of local, redfish, exec"),
+            FieldSchema("actuators", .list(.object(ObjectSchema([
+                FieldSchema("slurm", .object(ObjectSchema([
+                    FieldSchema("conf", .string(), "SLURM_CONF for scontrol and sinfo; default: the environment's"),
+                    FieldSchema("prefix", .string(), "partitions and reservations are named prefix + pool or workload name"),
+                    FieldSchema("features", .list(.string(.labelKey)), "node label keys mirrored into Slurm node features as key:value"),
+                    FieldSchema("drainTimeout", .string(.duration), "how long to wait for jobs to leave a node before power-off; default 10m"),
+                ])), "a Slurm controller, driven with scontrol and sinfo"),
+                FieldSchema("exec", .object(ObjectSchema([
+                    FieldSchema("command", .list(.string(), minItems: 1), required: true, "program and arguments, relative to this manifest's folder; JSON over stdin/stdout"),
+                    FieldSchema("timeout", .string(.duration), "per call; default 60s"),
+                ])), "an external program speaking the exec protocol"),
+            ], exactlyOneOf: ["slurm", "exec"]))), "systems that carry the plan beyond power, each exactly one of slurm, exec"),
         ])
         case .redundancyPolicy: return ObjectSchema([
             FieldSchema("failureDomain", .string(.labelKey), required: true, "a label key listed in the Site's failureDomains"),

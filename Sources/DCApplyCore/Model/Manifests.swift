@@ -23,6 +23,8 @@ public struct Site: Hashable, Sendable {
     /// Node label keys, coarse to fine.
     public var failureDomains: [String]
     public var provider: ProviderConfiguration
+    /// Systems that carry the plan beyond power (`spec.actuators`), in manifest order.
+    public var actuators: [ActuatorConfiguration] = []
 
     /// The label key that power caps are counted by: `rack` when the site lists it, else the
     /// finest failure domain.
@@ -36,12 +38,79 @@ public enum ProviderConfiguration: Hashable, Sendable {
     /// A YAML inventory file; `inventoryPath` is resolved against the Site's manifest file.
     case local(inventoryPath: String, declaredPath: String, declaredAt: SourceLocation)
     case redfish(RedfishConfiguration)
-    case exec(command: [String])
+    case exec(ExecConfiguration)
 
     public var name: String {
         switch self {
         case .local: "local"
         case .redfish: "redfish"
+        case .exec: "exec"
+        }
+    }
+}
+
+/// An external program speaking the exec protocol (`docs/providers/exec.md`), as provider or
+/// actuator.
+public struct ExecConfiguration: Hashable, Sendable {
+    /// Program and arguments as written; a relative program path is resolved against `directory`.
+    public var command: [String]
+    /// The folder of the manifest that declares it; the program runs there.
+    public var directory: String
+    /// Per call.
+    public var timeoutSeconds: Double
+    public var source: SourceLocation?
+
+    public static let defaultTimeoutSeconds: Double = 60
+
+    public init(command: [String], directory: String, timeoutSeconds: Double = defaultTimeoutSeconds, source: SourceLocation? = nil) {
+        self.command = command
+        self.directory = directory
+        self.timeoutSeconds = timeoutSeconds
+        self.source = source
+    }
+
+    /// The program's path: as written when absolute or a bare name found on PATH, else
+    /// relative to `directory`.
+    public var executable: String {
+        guard let program = command.first else { return "" }
+        if program.hasPrefix("/") || !program.contains("/") { return program }
+        return directory.hasSuffix("/") ? directory + program : directory + "/" + program
+    }
+}
+
+/// A Slurm controller driven with its own client tools (`actuators.md`).
+public struct SlurmConfiguration: Hashable, Sendable {
+    /// SLURM_CONF for scontrol and sinfo; nil: the environment's.
+    public var conf: String?
+    /// Partitions and reservations are named prefix + pool or workload name.
+    public var prefix: String
+    /// Node label keys mirrored into node features as `key:value`.
+    public var features: [String]
+    /// How long to wait for jobs to leave a node before a power-off.
+    public var drainTimeoutSeconds: Double
+    public var source: SourceLocation?
+
+    public static let defaultDrainTimeoutSeconds: Double = 600
+
+    public init(conf: String? = nil, prefix: String = "", features: [String] = [], drainTimeoutSeconds: Double = defaultDrainTimeoutSeconds,
+                source: SourceLocation? = nil) {
+        self.conf = conf
+        self.prefix = prefix
+        self.features = features
+        self.drainTimeoutSeconds = drainTimeoutSeconds
+        self.source = source
+    }
+}
+
+/// One item of `Site.spec.actuators`.
+public enum ActuatorConfiguration: Hashable, Sendable {
+    case slurm(SlurmConfiguration)
+    case exec(ExecConfiguration)
+
+    /// The kind, as written in the manifest.
+    public var kind: String {
+        switch self {
+        case .slurm: "slurm"
         case .exec: "exec"
         }
     }

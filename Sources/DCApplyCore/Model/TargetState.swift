@@ -53,16 +53,19 @@ public struct TargetState: Hashable, Sendable {
     public var storageTiers: [String: TierState]
     /// Pools each access policy may `use`, by policy name.
     public var grants: [String: [String]]
+    /// Nodes that actuators keep out of service, and why (only nodes of Sites with actuators).
+    public var drained: [String: DrainCause]
 
     public init(nodes: [String: NodeState] = [:], workloads: [String: WorkloadState] = [:],
-                storageTiers: [String: TierState] = [:], grants: [String: [String]] = [:]) {
+                storageTiers: [String: TierState] = [:], grants: [String: [String]] = [:], drained: [String: DrainCause] = [:]) {
         self.nodes = nodes
         self.workloads = workloads
         self.storageTiers = storageTiers
         self.grants = grants
+        self.drained = drained
     }
 
     public static let empty = TargetState()
 
-    public var isEmpty: Bool { nodes.isEmpty && workloads.isEmpty && storageTiers.isEmpty && grants.isEmpty }
+    public var isEmpty: Bool { nodes.isEmpty && workloads.isEmpty && storageTiers.isEmpty && grants.isEmpty && drained.isEmpty }
 }

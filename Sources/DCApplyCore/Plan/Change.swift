@@ -1,8 +1,9 @@
 /// What one change does, in the contract's words.
 public enum Action: String, Sendable, Hashable, CaseIterable {
-    case powerOn, assign, attachDrive, grant, place, move, evict, detachDrive, revoke, unassign, powerOff
+    case powerOn, resume, assign, attachDrive, grant, place, move, evict, detachDrive, revoke, unassign, drain, powerOff
 
-    /// Execution and display order: make before break, power on first and off last.
+    /// Execution and display order: make before break, power on first and off last. `resume`
+    /// follows a power-on, `drain` precedes a power-off; both are carried by actuators only.
     var phase: Int { Self.allCases.firstIndex(of: self) ?? 0 }
 
     /// For the summary line: "3 to power off".
@@ -21,9 +22,15 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
         switch self {
         case .assign, .attachDrive, .grant, .place: "+"
         case .unassign, .detachDrive, .revoke, .evict: "-"
-        case .move, .powerOn, .powerOff: "~"
+        case .move, .powerOn, .powerOff, .drain, .resume: "~"
         }
     }
+}
+
+/// Why dcapply takes a node out of service (`drain`'s `to`, `resume`'s `from`): an actuator
+/// maps each to its own state (Slurm: failed → DOWN, degraded and powerOff → DRAIN).
+public enum DrainCause: String, Hashable, Sendable, CaseIterable {
+    case failed, degraded, powerOff
 }
 
 /// One step of a plan. `reason` is for people; nothing depends on its wording.
@@ -41,9 +48,12 @@ public struct Change: Hashable, Sendable {
     public var reason: String
     /// The manifest the change serves, for grouping in text and markdown.
     public var subject: ResourceAddress
+    /// Set on a repair of drift: only this actuator (by its name) carries the change, and the
+    /// hardware provider and the state store see nothing new. Nil: every claimant carries it.
+    public var actuator: String?
 
     public init(_ action: Action, _ resource: ResourceAddress, from: String? = nil, to: String? = nil, replica: Int? = nil,
-                fromNodes: [String]? = nil, toNodes: [String]? = nil, reason: String, subject: ResourceAddress? = nil) {
+                fromNodes: [String]? = nil, toNodes: [String]? = nil, reason: String, subject: ResourceAddress? = nil, actuator: String? = nil) {
         self.action = action
         self.resource = resource
         self.from = from
@@ -53,6 +63,7 @@ public struct Change: Hashable, Sendable {
         self.toNodes = toNodes
         self.reason = reason
         self.subject = subject ?? resource
+        self.actuator = actuator
     }
 }
 

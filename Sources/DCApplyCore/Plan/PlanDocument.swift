@@ -13,6 +13,8 @@ public struct PlanDocument: Codable, Sendable {
         var reason: String
         /// The manifest the change serves (extra key): groups a saved plan like the original.
         var subject: String?
+        /// A drift repair's only actuator (extra key).
+        var actuator: String?
     }
 
     public struct NodeEntry: Codable, Sendable {
@@ -49,6 +51,8 @@ public struct PlanDocument: Codable, Sendable {
         var workloads: [String: WorkloadEntry]
         var storageTiers: [String: TierEntry]
         var grants: [String: [String]]
+        /// Nodes kept out of service by actuators, and why (extra key, absent when none).
+        var drained: [String: String]?
     }
 
     public struct Energy: Codable, Sendable {
@@ -112,7 +116,8 @@ public struct PlanDocument: Codable, Sendable {
             },
             workloads: target.workloads.mapValues { WorkloadEntry(replicas: $0.replicas.map { ReplicaEntry(index: $0.index, nodes: $0.nodes) }, unplaced: $0.unplaced) },
             storageTiers: target.storageTiers.mapValues { TierEntry(drives: $0.drives.map(\.description), rawTiB: ($0.rawTiB * 1e6).rounded() / 1e6, satisfied: $0.satisfied) },
-            grants: target.grants)
+            grants: target.grants,
+            drained: target.drained.isEmpty ? nil : target.drained.mapValues(\.rawValue))
     }
 
     public init(_ plan: Plan) {
@@ -122,7 +127,7 @@ public struct PlanDocument: Codable, Sendable {
         changes = plan.changes.map {
             ChangeEntry(action: $0.action.rawValue, resource: $0.resource.description, from: $0.from, to: $0.to, replica: $0.replica,
                         fromNodes: $0.fromNodes, toNodes: $0.toNodes, reason: $0.reason,
-                        subject: $0.subject == $0.resource ? nil : $0.subject.description)
+                        subject: $0.subject == $0.resource ? nil : $0.subject.description, actuator: $0.actuator)
         }
         target = Self.target(plan.target, draws: plan.targetDrawW)
         energy = Energy(currentW: Self.roundW(plan.energy.currentW), plannedW: Self.roundW(plan.energy.plannedW),
@@ -167,7 +172,8 @@ extension Plan {
                 throw DCApplyError(.invalidInput, "\(source): changes[\(i)] has an unknown action or resource (\(entry.action) \(entry.resource))")
             }
             changes.append(Change(action, resource, from: entry.from, to: entry.to, replica: entry.replica, fromNodes: entry.fromNodes,
-                                  toNodes: entry.toNodes, reason: entry.reason, subject: entry.subject.flatMap(ResourceAddress.init(parsing:))))
+                                  toNodes: entry.toNodes, reason: entry.reason, subject: entry.subject.flatMap(ResourceAddress.init(parsing:)),
+                                  actuator: entry.actuator))
         }
         var target = TargetState()
         var draws: [String: Double] = [:]
@@ -182,6 +188,7 @@ extension Plan {
             target.storageTiers[name] = .init(drives: tier.drives.compactMap(DriveAddress.init), rawTiB: tier.rawTiB, satisfied: tier.satisfied)
         }
         target.grants = document.target.grants
+        target.drained = (document.target.drained ?? [:]).compactMapValues(DrainCause.init(rawValue:))
         let problems = document.problems.map {
             Problem(Problem.Severity(rawValue: $0.severity) ?? .error, ResourceAddress(parsing: $0.resource) ?? ResourceAddress("Site", "?"), $0.message)
         }

@@ -4,8 +4,9 @@ public struct Planner {
     public init() {}
 
     public func plan(desired: DesiredState, observed: ObservedState, current: TargetState, placement: PlacementResult,
-                     revision: String? = nil, stateSerial: Int = 0) -> Plan {
-        let target = placement.target
+                     revision: String? = nil, stateSerial: Int = 0, actuators: ActuatorFindings = ActuatorFindings()) -> Plan {
+        var target = placement.target
+        target.drained = Self.drained(desired: desired, observed: observed, target: target, findings: actuators)
         var changes: [Change] = []
         let nodeNames = Set(observed.nodes.keys).union(current.nodes.keys).sorted()
 
@@ -104,7 +105,32 @@ public struct Planner {
             }
         }
 
-        changes.sort { ($0.action.phase, $0.resource, $0.replica ?? -1, $0.to ?? "") < ($1.action.phase, $1.resource, $1.replica ?? -1, $1.to ?? "") }
+        // Out of service and back: only nodes of Sites with actuators are ever drained.
+        for name in Set(current.drained.keys).union(target.drained.keys).sorted() where observed.nodes[name] != nil {
+            let before = current.drained[name], after = target.drained[name]
+            guard before != after else { continue }
+            if let after {
+                let reason = switch after {
+                case .failed: "node failed"
+                case .degraded: "node degraded: it takes no new work"
+                case .powerOff: "to be powered off"
+                }
+                changes.append(Change(.drain, .node(name), from: before?.rawValue, to: after.rawValue, reason: reason, subject: .node(name)))
+            } else if let before {
+                let reason = before == .powerOff ? "powered on again" : "node healthy again"
+                changes.append(Change(.resume, .node(name), from: before.rawValue, reason: reason, subject: .node(name)))
+            }
+        }
+
+        // Repairs of what was changed outside dcapply, unless the plan changes that resource anyway.
+        let planned = Set(changes.map { "\($0.resource)#\($0.replica ?? -1)" })
+        var seenRepairs = Set<String>()
+        for repair in actuators.repairs where !planned.contains("\(repair.resource)#\(repair.replica ?? -1)") {
+            guard seenRepairs.insert(StandingActions.key(repair) + "\t" + (repair.actuator ?? "")).inserted else { continue }
+            changes.append(repair)
+        }
+
+        changes.sort { ($0.action.phase, $0.resource, $0.replica ?? -1, $0.to ?? "", $0.actuator ?? "") < ($1.action.phase, $1.resource, $1.replica ?? -1, $1.to ?? "", $1.actuator ?? "") }
         let currentState = TargetState(nodes: Dictionary(uniqueKeysWithValues: observed.nodes.map { ($0.key, TargetState.NodeState(pool: current.nodes[$0.key]?.pool, powerState: $0.value.powerState)) }),
                                        workloads: current.workloads, storageTiers: current.storageTiers, grants: current.grants)
         let currentDraw = PowerModel.draws(of: currentState, desired: desired, observed: observed).sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value }
@@ -114,13 +140,29 @@ public struct Planner {
                                                lowerBoundW: placement.lowerBoundW,
                                                poweredNodes: target.nodes.values.filter { $0.powerState == .on }.count,
                                                poweredNodesLowerBound: placement.lowerBoundNodes),
-                        problems: placement.problems, manifestDigest: desired.digest, stateSerial: stateSerial,
+                        problems: placement.problems + actuators.problems, manifestDigest: desired.digest, stateSerial: stateSerial,
                         nodeCount: observed.nodes.count)
         plan.redundancy = redundancy(desired: desired, observed: observed, target: target)
         plan.moves = moves(changes, desired: desired, observed: observed, current: current)
         plan.observedDigest = observed.digest
         plan.waves = ApplyGraph(changes: changes, desired: desired).waveCount
         return plan
+    }
+
+    /// Which nodes actuators should keep out of service: on Sites with actuators, failed and
+    /// degraded nodes, and nodes the target powers off. A node someone else took out of service
+    /// (an actuator observed it) is left to them.
+    static func drained(desired: DesiredState, observed: ObservedState, target: TargetState, findings: ActuatorFindings) -> [String: DrainCause] {
+        var drained: [String: DrainCause] = [:]
+        for node in observed.nodes.values where !(desired.sites[node.site]?.actuators.isEmpty ?? true) {
+            guard findings.degraded[node.name] == nil else { continue }
+            switch node.health {
+            case .failed: drained[node.name] = .failed
+            case .degraded: drained[node.name] = .degraded
+            case .healthy: if target.nodes[node.name]?.powerState == .off { drained[node.name] = .powerOff }
+            }
+        }
+        return drained
     }
 
     /// Moves of existing replicas (a move, or an evict of a replica that stays wanted and is

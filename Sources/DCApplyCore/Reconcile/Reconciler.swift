@@ -6,6 +6,8 @@ public struct LoadedSite: Sendable {
     public var desired: DesiredState
     public var observed: ObservedState
     public var diagnostics: [Diagnostic]
+    /// What the actuators observed: repairs, nodes others took out of service, problems.
+    public var actuatorFindings = ActuatorFindings()
 }
 
 /// Makes the provider for a site whose provider kind lives outside the core (Redfish, exec);
@@ -20,14 +22,70 @@ public struct Reconciler: Sendable {
     public let logger: Logger
     public let limits: InputLimits
     public let providers: ProviderFactory?
+    public let actuatorFactory: ActuatorFactory?
+    private let actuatorCache = ActuatorCache()
 
     public init(store: any StateStore, solver: any PlacementSolver = GreedyPlacementSolver(), logger: Logger, limits: InputLimits = .standard,
-                providers: ProviderFactory? = nil) {
+                providers: ProviderFactory? = nil, actuators: ActuatorFactory? = nil) {
         self.store = store
         self.solver = solver
         self.logger = logger
         self.limits = limits
         self.providers = providers
+        self.actuatorFactory = actuators
+    }
+
+    /// The actuators of every Site that lists some, by Site name, each described once for the
+    /// life of this reconciler (while the Site's actuator list stays the same).
+    public func actuators(for desired: DesiredState) async throws -> [String: SiteActuators] {
+        var result: [String: SiteActuators] = [:]
+        for site in desired.sites.values.sorted(by: { $0.metadata.name < $1.metadata.name }) where !site.actuators.isEmpty {
+            if let cached = actuatorCache.get(site) {
+                result[site.metadata.name] = cached
+                continue
+            }
+            var entries: [SiteActuators.Entry] = []
+            var names = Set<String>()
+            for configuration in site.actuators {
+                guard let made = try actuatorFactory?(configuration, site, store, logger) else {
+                    throw DCApplyError(.provider, "Site \(site.metadata.name): no \(configuration.kind) actuator is linked into this program")
+                }
+                guard names.insert(made.name).inserted else {
+                    throw DCApplyError(.provider, "Site \(site.metadata.name): two actuators are named \(quoted(made.name)); give each exec actuator its own command")
+                }
+                let description = try await made.describe()
+                logger.debug("actuator described", metadata: ["dcapply.site": "\(site.metadata.name)", "dcapply.actuator": "\(made.name)",
+                                                               "dcapply.actions": "\(description.actions.map(\.rawValue).sorted().joined(separator: ","))"])
+                entries.append(SiteActuators.Entry(actuator: made, description: description))
+            }
+            let prepared = SiteActuators(site: site, entries: entries)
+            actuatorCache.put(prepared)
+            result[site.metadata.name] = prepared
+        }
+        return result
+    }
+
+    /// Asks every observing actuator what differs from what was applied.
+    public func observeActuators(_ desired: DesiredState, observed: ObservedState) async throws -> ActuatorFindings {
+        let prepared = try await actuators(for: desired)
+        guard !prepared.isEmpty else { return ActuatorFindings() }
+        let applied = try store.load().target
+        var findings = ActuatorFindings()
+        for (siteName, siteActuators) in prepared.sorted(by: { $0.key < $1.key }) {
+            for entry in siteActuators.entries where entry.description.observes {
+                let context = ActuatorContext(site: siteActuators.site, desired: desired, observed: observed, applied: applied, target: nil,
+                                              records: ActuatorRecords(store: store, site: siteName, actuator: entry.actuator.name), logger: logger)
+                let seen = try await entry.actuator.observe(context)
+                for var repair in seen.repairs {
+                    repair.actuator = entry.actuator.name
+                    if repair.reason.isEmpty { repair.reason = "changed outside dcapply" }
+                    findings.repairs.append(repair)
+                }
+                for (node, why) in seen.degraded where findings.degraded[node] == nil { findings.degraded[node] = "\(entry.actuator.name): \(why)" }
+                findings.problems += seen.problems
+            }
+        }
+        return findings
     }
 
     /// The provider a site names: the factory's, else the built-in local provider.
@@ -36,7 +94,7 @@ public struct Reconciler: Sendable {
         switch site.provider {
         case .local: return LocalProvider(store: store, limits: limits)
         case .redfish: throw DCApplyError(.provider, "Site \(site.metadata.name): no Redfish provider is linked into this program (the dcapply executable passes DCApplyRedfish's RedfishProviders.factory() to the Reconciler)")
-        case .exec: throw DCApplyError(.provider, "Site \(site.metadata.name): the exec provider is not available in this build yet; use provider.local")
+        case .exec: throw DCApplyError(.provider, "Site \(site.metadata.name): no exec provider is linked into this program (the dcapply executable passes DCApplyActuators' factory to the Reconciler)")
         }
     }
 
@@ -57,6 +115,7 @@ public struct Reconciler: Sendable {
         var (desired, locations, diagnostics) = ManifestParser(limits: limits).parse(sources)
         diagnostics = earlier + diagnostics
         var observed = ObservedState()
+        var findings = ActuatorFindings()
         if !diagnostics.hasErrors {
             let (nodes, observeDiagnostics) = try await observe(desired)
             observed = nodes
@@ -64,11 +123,22 @@ public struct Reconciler: Sendable {
             if !diagnostics.hasErrors {
                 diagnostics += SiteChecker.check(desired, observed: observed, locations: locations)
             }
+            if !diagnostics.hasErrors {
+                findings = try await observeActuators(desired, observed: observed)
+                observed = Self.applying(findings, to: observed)
+            }
         }
         if desired.accessPolicies.isEmpty && !desired.workloads.isEmpty {
             diagnostics.append(.warning("no AccessPolicy is declared: everything is allowed"))
         }
-        return LoadedSite(desired: desired, observed: observed, diagnostics: diagnostics.sortedForDisplay())
+        return LoadedSite(desired: desired, observed: observed, diagnostics: diagnostics.sortedForDisplay(), actuatorFindings: findings)
+    }
+
+    /// Nodes an actuator saw taken out of service by someone else are observed as degraded.
+    static func applying(_ findings: ActuatorFindings, to observed: ObservedState) -> ObservedState {
+        var observed = observed
+        for node in findings.degraded.keys where observed.nodes[node]?.health == .healthy { observed.nodes[node]?.health = .degraded }
+        return observed
     }
 
     /// Observes every site of the manifests.
@@ -94,7 +164,7 @@ public struct Reconciler: Sendable {
         let stored = try store.load()
         let placement = solver.solve(PlacementInput(desired: site.desired, observed: site.observed, current: stored.target))
         return Planner().plan(desired: site.desired, observed: site.observed, current: stored.target, placement: placement,
-                              revision: revision, stateSerial: stored.serial)
+                              revision: revision, stateSerial: stored.serial, actuators: site.actuatorFindings)
     }
 
     /// Plans as if the scenarios' nodes had failed, against what the store says is applied, and
@@ -136,10 +206,11 @@ public struct Reconciler: Sendable {
                 guard !diagnostics.hasErrors else {
                     throw DCApplyError(.provider, "after finishing an interrupted apply, observing again failed", diagnostics: diagnostics)
                 }
-                site.observed = observed
+                site.actuatorFindings = try await observeActuators(site.desired, observed: observed)
+                site.observed = Self.applying(site.actuatorFindings, to: observed)
                 plan = try self.plan(site, revision: plan.revision)
             }
-            let executor = Executor(store: store, logger: logger, options: options, onEvent: onEvent)
+            let executor = Executor(store: store, logger: logger, options: options, actuators: try await actuators(for: site.desired), onEvent: onEvent)
             return try await executor.apply(plan, desired: site.desired, observed: site.observed, provider: { try provider(for: $0) })
         }
     }
@@ -170,7 +241,7 @@ public struct Reconciler: Sendable {
     private func recoverLocked(site: LoadedSite, options: ApplyOptions, onEvent: (@Sendable (ApplyEvent) -> Void)? = nil) async throws -> Recovery? {
         guard let unfinished = try store.unfinishedApply() else { return nil }
         let plan = try Plan(json: unfinished.planJSON, source: "the journal of apply \(unfinished.id)")
-        let executor = Executor(store: store, logger: logger, options: options, onEvent: onEvent)
+        let executor = Executor(store: store, logger: logger, options: options, actuators: try await actuators(for: site.desired), onEvent: onEvent)
         let sameManifests = plan.manifestDigest == site.desired.digest
         let nodesStillThere = plan.changes.allSatisfy { $0.resource.kind != "Node" || site.observed.nodes[$0.resource.name] != nil }
         if sameManifests && nodesStillThere {

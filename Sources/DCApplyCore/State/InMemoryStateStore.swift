@@ -13,6 +13,8 @@ public final class InMemoryStateStore: StateStore {
         var audit: [AuditEntry] = []
         /// The change each journalled step is, by journal id and step: for the audit lines.
         var stepChanges: [Int: [Int: Change]] = [:]
+        /// By site, then actuator.
+        var actuatorRecords: [String: [String: [String: String]]] = [:]
     }
 
     private let contents = Mutex(Contents())
@@ -121,5 +123,13 @@ public final class InMemoryStateStore: StateStore {
             if let powerState { override.powerState = powerState }
             contents.overrides[node] = override
         }
+    }
+
+    public func actuatorRecords(site: String, actuator: String) throws -> [String: String] {
+        contents.withLock { $0.actuatorRecords[site]?[actuator] ?? [:] }
+    }
+
+    public func setActuatorRecord(site: String, actuator: String, key: String, value: String?) throws {
+        contents.withLock { $0.actuatorRecords[site, default: [:]][actuator, default: [:]][key] = value }
     }
 }

@@ -72,6 +72,13 @@ public final class SQLiteStateStore: StateStore {
                                         previous_hash TEXT NOT NULL, hash TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v4-actuators") { db in
+            try db.execute(sql: """
+                CREATE TABLE node_drain (node TEXT PRIMARY KEY NOT NULL, cause TEXT NOT NULL);
+                CREATE TABLE actuator_record (site TEXT NOT NULL, actuator TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                                              PRIMARY KEY (site, actuator, key));
+                """)
+        }
         return migrator
     }
 
@@ -110,6 +117,9 @@ public final class SQLiteStateStore: StateStore {
                 for row in try Row.fetchAll(db, sql: "SELECT policy, pool FROM access_grant ORDER BY policy, pool") {
                     target.grants[row["policy"], default: []].append(row["pool"])
                 }
+                for row in try Row.fetchAll(db, sql: "SELECT node, cause FROM node_drain") {
+                    target.drained[row["node"]] = DrainCause(rawValue: row["cause"]) ?? .degraded
+                }
                 let meta = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { ($0["key"] as String, $0["value"] as String?) })
                 return StoredState(target: target, serial: Int(meta["serial"].flatMap { $0 } ?? "0") ?? 0,
                                    manifestDigest: meta["manifestDigest"].flatMap { $0 }, revision: meta["revision"].flatMap { $0 }, estimatedW: draws)
@@ -132,7 +142,7 @@ public final class SQLiteStateStore: StateStore {
         guard serial == expectedSerial else {
             throw DCApplyError.staleState(stored: serial, planned: expectedSerial)
         }
-        for table in ["node_assignment", "workload_state", "replica", "tier_state", "tier_drive", "access_grant"] {
+        for table in ["node_assignment", "workload_state", "replica", "tier_state", "tier_drive", "access_grant", "node_drain"] {
             try db.execute(sql: "DELETE FROM \(table)")
         }
         for (node, state) in target.nodes {
@@ -156,6 +166,9 @@ public final class SQLiteStateStore: StateStore {
         }
         for (policy, pools) in target.grants {
             for pool in pools { try db.execute(sql: "INSERT INTO access_grant (policy, pool) VALUES (?, ?)", arguments: [policy, pool]) }
+        }
+        for (node, cause) in target.drained {
+            try db.execute(sql: "INSERT INTO node_drain (node, cause) VALUES (?, ?)", arguments: [node, cause.rawValue])
         }
         let now = timestamp(record.finishedAt)
         for (node, power) in powerStates {
@@ -353,4 +366,31 @@ public final class SQLiteStateStore: StateStore {
 
     static func timestamp(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
     static func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text) ?? Date(timeIntervalSince1970: 0) }
+
+    public func actuatorRecords(site: String, actuator: String) throws -> [String: String] {
+        try wrap("read the actuator records") {
+            try database.read { db in
+                var records: [String: String] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT key, value FROM actuator_record WHERE site = ? AND actuator = ?", arguments: [site, actuator]) {
+                    records[row["key"]] = row["value"]
+                }
+                return records
+            }
+        }
+    }
+
+    public func setActuatorRecord(site: String, actuator: String, key: String, value: String?) throws {
+        try wrap("write an actuator record") {
+            try database.write { db in
+                if let value {
+                    try db.execute(sql: """
+                        INSERT INTO actuator_record (site, actuator, key, value) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(site, actuator, key) DO UPDATE SET value = excluded.value
+                        """, arguments: [site, actuator, key, value])
+                } else {
+                    try db.execute(sql: "DELETE FROM actuator_record WHERE site = ? AND actuator = ? AND key = ?", arguments: [site, actuator, key])
+                }
+            }
+        }
+    }
 }

@@ -71,7 +71,7 @@ public struct ApplyRecord: Hashable, Sendable {
 /// record in one transaction, or nothing; it refuses (throws) when the stored serial is not
 /// `expectedSerial`, so two applies from the same plan cannot both land. `load` of a new store
 /// returns an empty target at serial 0.
-public protocol StateStore: LocalHardwareStore, ApplyJournal {
+public protocol StateStore: LocalHardwareStore, ApplyJournal, ActuatorRecordStore {
     func load() throws -> StoredState
     func commitApply(target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord, expectedSerial: Int) throws -> StoredState
     func history() throws -> [ApplyRecord]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DCApplyActuators
 import DCApplyCore
 import DCApplyRedfish
 
@@ -10,7 +11,9 @@ struct Pipeline {
     init(options: CommonOptions, solver: SolverOptions? = nil) throws {
         self.options = options
         reconciler = Reconciler(store: try options.openStore(), solver: GreedyPlacementSolver(solveTime: solver?.seconds),
-                                logger: options.makeLogger(), providers: RedfishProviders.factory())
+                                logger: options.makeLogger(),
+                                providers: ActuatorFactories.combine([RedfishProviders.factory(), ExecPlugins.providerFactory()]),
+                                actuators: ActuatorFactories.standard())
     }
 
     /// The loaded site, or exit 1 after printing every error.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DCApplyActuators
 import DCApplyCore
 import DCApplyRedfish
 import Foundation
@@ -14,7 +15,9 @@ struct Validate: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors(options) {
             // An in-memory store: validation never creates or reads the state file.
-            let reconciler = Reconciler(store: InMemoryStateStore(), logger: options.makeLogger(), providers: RedfishProviders.factory())
+            let reconciler = Reconciler(store: InMemoryStateStore(), logger: options.makeLogger(),
+                                        providers: ActuatorFactories.combine([RedfishProviders.factory(), ExecPlugins.providerFactory()]),
+                                        actuators: ActuatorFactories.standard())
             let site = try await reconciler.load(manifests.paths)
             options.console.diagnostics(site.diagnostics)
             if site.diagnostics.hasErrors {

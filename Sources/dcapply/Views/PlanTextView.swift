@@ -4,6 +4,11 @@ import Foundation
 /// The plan for people on a terminal: grouped by resource, `+ ~ -`, reasons, energy, summary.
 enum PlanTextView {
     static func describe(_ change: Change) -> String {
+        let text = describeAction(change)
+        return change.actuator.map { "\(text) (\($0) only)" } ?? text
+    }
+
+    private static func describeAction(_ change: Change) -> String {
         switch change.action {
         case .assign: "assign \(change.resource)"
         case .unassign: "unassign \(change.resource)"
@@ -16,6 +21,8 @@ enum PlanTextView {
         case .detachDrive: "detach \(change.resource)"
         case .grant: "grant use on \(change.to ?? "")"
         case .revoke: "revoke use on \(change.from ?? "")"
+        case .drain: "drain (\(change.to ?? "degraded"))"
+        case .resume: "resume"
         }
     }
 

@@ -1,0 +1,27 @@
+/// Where actuators record what they created, per Site and actuator, as text keys and values
+/// (Slurm: `partition:gpu-a` → `created`). The contract "an actuator owns only what it
+/// created" is read from here.
+///
+/// Contract: `actuatorRecords` returns what `setActuatorRecord` stored for that site and
+/// actuator; a nil value deletes the key. Each write is durable when it returns, outside any
+/// apply transaction (record before creating, so a crash cannot leave an unrecorded object).
+public protocol ActuatorRecordStore: Sendable {
+    func actuatorRecords(site: String, actuator: String) throws -> [String: String]
+    func setActuatorRecord(site: String, actuator: String, key: String, value: String?) throws
+}
+
+/// One actuator's view of its records: the store scoped to its Site and name.
+public struct ActuatorRecords: Sendable {
+    public let store: any ActuatorRecordStore
+    public let site: String
+    public let actuator: String
+
+    public init(store: any ActuatorRecordStore, site: String, actuator: String) {
+        self.store = store
+        self.site = site
+        self.actuator = actuator
+    }
+
+    public func all() throws -> [String: String] { try store.actuatorRecords(site: site, actuator: actuator) }
+    public func set(_ key: String, _ value: String?) throws { try store.setActuatorRecord(site: site, actuator: actuator, key: key, value: value) }
+}
