@@ -44,11 +44,19 @@ public struct SlurmActuator: Actuator {
         let expected = SlurmTarget.make(target: context.applied, observed: siteNodes, workloads: context.desired.workloads, settings: settings)
         let reconciliation = SlurmReconciliation(target: expected, observed: live, owned: owned, scope: SlurmScope(features: []))
         var observation = ActuatorObservation()
-        for problem in reconciliation.problems {
-            let words = problem.split(separator: " ")
-            let object = words.count > 1 ? String(words[1].dropFirst(settings.prefix.count)) : ""
-            let resource = problem.hasPrefix("partition") ? ResourceAddress(.hardwarePool, object) : ResourceAddress(.workload, object)
-            observation.problems.append(Problem(.error, resource, "Slurm: " + problem))
+        // Objects in the way: a managed name taken by an object dcapply did not create.
+        let site = context.site.metadata.name
+        for pool in context.desired.pools.values where pool.site == site {
+            let name = settings.prefix + pool.metadata.name
+            guard live.partitions[name] != nil, owned.partitions[name] == nil else { continue }
+            observation.problems.append(Problem(.error, ResourceAddress(.hardwarePool, pool.metadata.name),
+                                                "Slurm: partition \(name) exists in Slurm but dcapply did not create it: dcapply leaves it alone; rename the pool, set the actuator's prefix, or remove the partition"))
+        }
+        for workload in context.desired.workloads.values where context.desired.pools[workload.pool]?.site == site {
+            let name = settings.prefix + workload.metadata.name
+            guard live.reservations[name] != nil, owned.reservations[name] == nil else { continue }
+            observation.problems.append(Problem(.error, ResourceAddress(.workload, workload.metadata.name),
+                                                "Slurm: reservation \(name) exists in Slurm but dcapply did not create it: dcapply leaves it alone; rename the workload, set the actuator's prefix, or remove the reservation"))
         }
         // Repairs: the standing actions of every object the reconciliation would write.
         for command in reconciliation.commands {

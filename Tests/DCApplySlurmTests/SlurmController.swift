@@ -17,12 +17,12 @@ struct SlurmController: Sendable {
     }
 
     /// Runs `body` against a fresh controller, then stops it and removes its folder.
-    static func with<T: Sendable>(nodes: [String], features: String = "gpu", extraConf: String = "",
+    static func with<T: Sendable>(nodes: [String], features: String = "gpu", extraConf: String = "", folder given: URL? = nil,
                                   _ body: @Sendable (SlurmController) async throws -> T) async throws -> T {
         guard let slurmctld = ["/usr/sbin/slurmctld", "/usr/bin/slurmctld"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw Failure(description: "slurmctld is not installed: run scripts/install-deps (Debian packages slurmctld, slurm-client)")
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dcapply-slurm-\(UUID().uuidString.prefix(8))")
+        let folder = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("dcapply-slurm-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("state"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let port = freePort()
