@@ -8,7 +8,7 @@
 # slurmctld runs as SlurmUser=root with AuthType=auth/none.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-D=$here/.slurm
+D=${SLURM_FIXTURE_DIR:-$here/.slurm}
 
 start() {
   local nodes=${1:-gpu-r0[1-2]-n0[1-4]}
