@@ -60,8 +60,8 @@ public struct SlurmTarget: Hashable, Sendable {
     ///
     /// - Pools with members become partitions, workloads with placed replicas reservations
     ///   (every node of every replica, gang nodes included).
-    /// - `failed` nodes are held DOWN, `degraded` ones DRAINed, nodes the target powers off
-    ///   DOWN (after the drain that precedes the power-off).
+    /// - The target's drained nodes: `failed` ones are held DOWN, `degraded` ones DRAINed,
+    ///   nodes to be powered off DRAINed, and DOWN once the target has them off.
     /// - `defaultAccount` stands in for a workload without a tenant (Slurm needs one of
     ///   Users= or Accounts=).
     public static func make(target: TargetState, observed: [ObservedNode], workloads: [String: Workload], settings: SlurmSettings,
@@ -82,13 +82,13 @@ public struct SlurmTarget: Hashable, Sendable {
         var holds: [String: Hold] = [:]
         var features: [String: Set<String>] = [:]
         for node in observed {
-            switch node.health {
-            case .failed: holds[node.name] = .down(reason: SlurmNames.failedReason)
-            case .degraded: holds[node.name] = .drain(reason: SlurmNames.degradedReason)
-            case .healthy: break
-            }
-            if target.nodes[node.name]?.powerState == .off, holds[node.name] == nil {
-                holds[node.name] = .down(reason: SlurmNames.powerOffReason)
+            switch target.drained[node.name] {
+            case .failed?: holds[node.name] = .down(reason: SlurmNames.failedReason)
+            case .degraded?: holds[node.name] = .drain(reason: SlurmNames.degradedReason)
+            case .powerOff?:
+                // Drained before the power-off; DOWN once off (POWER_DOWN would clear a DRAIN).
+                holds[node.name] = target.nodes[node.name]?.powerState == .off ? .down(reason: SlurmNames.powerOffReason) : .drain(reason: SlurmNames.powerOffReason)
+            case nil: break
             }
             if !settings.features.isEmpty {
                 features[node.name] = Set(settings.features.compactMap { key in node.labels[key].map { "\(key):\($0)" } })

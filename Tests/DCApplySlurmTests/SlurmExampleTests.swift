@@ -107,6 +107,41 @@ struct SlurmExampleTests {
         }
     }
 
+    @Test func idleNodesAreDrainedBeforeTheirPowerOffDownAfterItAndResumedWhenPoweredOn() async throws {
+        try await Self.withLab { lab in
+            let site = lab.folder.appendingPathComponent("site.yaml")
+            let energy = "---\napiVersion: dcapply/v1\nkind: EnergyPolicy\nmetadata: {name: lab-energy}\nspec: {site: lab, rackPowerCapKW: 100, powerOffIdle: true}\n"
+            try (try String(contentsOf: site, encoding: .utf8) + energy).write(to: site, atomically: true, encoding: .utf8)
+            let planned = try Self.target(try await lab.dcapply(["plan", ".", "-o", "json"]).output)
+            let applied = try await lab.dcapply(["apply", ".", "--yes"])
+            #expect(applied.exitCode == 0, "\(applied.error)")
+            let writes = try lab.takeWrites()
+            // Every node without a replica is powered off, the idle pool member included.
+            let idle = Set((1...2).flatMap { rack in (1...4).map { "gpu-r0\(rack)-n0\($0)" } }).subtracting(planned.llmTrain)
+            #expect(idle.count == 5)
+            #expect(writes.contains { $0.hasPrefix("update NodeName=") && $0.contains("State=DRAIN Reason=dcapply: power off") })
+            for node in idle {
+                let record = try #require(try await lab.controller.show("node", node))
+                #expect(record["State"]?.hasPrefix("DOWN") == true, "\(node): \(record["State"] ?? "")")
+                #expect(record["Reason"] == "dcapply: power off")
+            }
+            #expect(try await lab.dcapply(["plan", "."]).output.hasSuffix("No changes. The site matches the manifests.\n"))
+
+            // A fourth replica needs a node: it is powered on, resumed, and reserved.
+            try (try String(contentsOf: site, encoding: .utf8).replacingOccurrences(of: "replicas: 3", with: "replicas: 4")).write(to: site, atomically: true, encoding: .utf8)
+            #expect(try await lab.dcapply(["apply", ".", "--yes"]).exitCode == 0)
+            let reserved = try #require(try await lab.controller.nodes("reservation", "llm-train"))
+            let woken = reserved.subtracting(planned.llmTrain)
+            #expect(reserved.count == 4 && woken.count == 1)
+            for node in woken {
+                #expect(try await lab.controller.show("node", node)?["State"]?.hasPrefix("IDLE") == true)
+            }
+            for node in idle.subtracting(woken) {
+                #expect(try await lab.controller.show("node", node)?["Reason"] == "dcapply: power off")
+            }
+        }
+    }
+
     @Test func aReservationOfTheSameNameNotMadeByDcapplyIsAProblemAndUntouched() async throws {
         try await Self.withLab { lab in
             let made = try await lab.controller.scontrol(["create", "ReservationName=llm-train", "Nodes=gpu-r02-n04", "StartTime=now", "Duration=60", "Users=root"])
