@@ -89,6 +89,19 @@ public struct SlurmActuator: Actuator {
                 break  // removals and resumes follow from the plan itself; extension happens on apply
             }
         }
+        // 22.05 has no endless reservation (Duration=infinite is a year): one that ends within
+        // 30 days is written again, which moves its end a year out.
+        let written = Set(observation.repairs.filter { $0.action == .place }.map(\.resource.name))
+        for (name, reservation) in live.reservations where owned.reservations[name] != nil {
+            guard let end = reservation.endTime, end.timeIntervalSinceNow < 30 * 86_400, name.hasPrefix(settings.prefix) else { continue }
+            let workload = String(name.dropFirst(settings.prefix.count))
+            guard !written.contains(workload) else { continue }
+            let subject = ResourceAddress(.workload, workload)
+            for replica in context.applied.workloads[workload]?.replicas ?? [] {
+                observation.repairs.append(Change(.place, subject, to: replica.nodes.map { "Node/\($0)" }.joined(separator: ","), replica: replica.index,
+                                                  toNodes: replica.nodes, reason: "Slurm reservation \(name) ends within 30 days: extended", subject: subject))
+            }
+        }
         for node in siteNodes {
             guard let slurm = live.nodes[node.name], slurm.isHeld, !slurm.heldByDcapply else { continue }
             let state = slurm.isDown ? "DOWN" : "DRAIN"
