@@ -125,6 +125,7 @@ let package = Package(
                 "DCApplyActuators", "DCApplyCore", "dcapply",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

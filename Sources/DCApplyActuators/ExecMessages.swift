@@ -76,7 +76,8 @@ enum ExecMessages {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {
-            let text = String(decoding: data.prefix(120), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+            let text = String(decoding: data.prefix(120), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                .replacingOccurrences(of: "\n", with: " ")
             throw ProviderError(.terminal, "\(plugin): \(operation) exited 0 but its response is not valid: \(describe(error)) (stdout began \(text.isEmpty ? "empty" : "\"\(text)\""))")
         }
     }

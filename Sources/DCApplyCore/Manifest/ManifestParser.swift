@@ -156,11 +156,10 @@ struct SpecDecoder {
                     actuators.append(.exec(execConfiguration(exec)))
                 }
             }
-            var slurmSeen = false
-            for (index, item) in (spec.field("actuators")?.elements ?? []).enumerated() {
-                if item.field("slurm") != nil { if slurmSeen {
-                    error("only one slurm actuator per Site", item, "spec.actuators[\(index)]")
-                } else { slurmSeen = true } }
+            // One Slurm controller per Site: two would fight over the same nodes.
+            let slurmItems = (spec.field("actuators")?.elements ?? []).enumerated().filter { $0.element.field("slurm") != nil && $0.element.field("exec") == nil }
+            for (index, item) in slurmItems.dropFirst() {
+                error("only one slurm actuator per Site", item, "spec.actuators[\(index)]")
             }
             let domains = spec.field("failureDomains")?.textList ?? []
             var seen = Set<String>()
