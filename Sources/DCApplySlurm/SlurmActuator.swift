@@ -105,7 +105,10 @@ public struct SlurmActuator: Actuator {
         for node in siteNodes {
             guard let slurm = live.nodes[node.name], slurm.isHeld, !slurm.heldByDcapply else { continue }
             let state = slurm.isDown ? "DOWN" : "DRAIN"
-            observation.degraded[node.name] = slurm.reason.isEmpty ? "Slurm has it \(state)" : "Slurm has it \(state): \(slurm.reason)"
+            let why = slurm.reason.isEmpty ? "Slurm has it \(state)" : "Slurm has it \(state): \(slurm.reason)"
+            observation.degraded[node.name] = why
+            // The plan says why: a warning on the node.
+            observation.problems.append(Problem(.warning, .node(node.name), "\(why) (not set by dcapply): observed as degraded, it keeps what it has and takes nothing new; dcapply never resumes it"))
         }
         return observation
     }

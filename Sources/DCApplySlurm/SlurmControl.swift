@@ -58,6 +58,10 @@ public struct SlurmCommandLine: SlurmControl {
     }
 
     private func run(_ program: String, _ arguments: [String]) async throws -> SlurmCallResult {
+        // Slurm's clients retry a missing slurm.conf for 60 s: say so at once instead.
+        if let conf, !FileManager.default.fileExists(atPath: conf) {
+            throw ProviderError(.terminal, "the Slurm configuration \(conf) does not exist (the slurm actuator's conf; is the controller set up?)")
+        }
         var environment = Environment.inherit
         if let conf { environment = environment.updating(["SLURM_CONF": conf]) }
         do {

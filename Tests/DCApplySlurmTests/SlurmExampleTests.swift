@@ -142,6 +142,30 @@ struct SlurmExampleTests {
         }
     }
 
+    @Test func aNodeAPersonDrainedIsObservedDegradedAndNeverResumed() async throws {
+        try await Self.withLab { lab in
+            _ = try await lab.controller.scontrol(["update", "NodeName=gpu-r01-n01", "State=DRAIN", "Reason=rma ticket 4711"])
+            let plan = try await lab.dcapply(["plan", ".", "-o", "json"])
+            #expect(plan.output.contains("Slurm has it DRAIN: rma ticket 4711 (not set by dcapply): observed as degraded"), "\(plan.output.prefix(2_000))")
+            let planned = try Self.target(plan.output)
+            #expect(!planned.llmTrain.contains("gpu-r01-n01"))
+            #expect(try await lab.dcapply(["apply", ".", "--yes"]).exitCode == 0)
+            let node = try #require(try await lab.controller.show("node", "gpu-r01-n01"))
+            #expect(node["State"]?.contains("DRAIN") == true)
+            #expect(node["Reason"] == "rma ticket 4711")
+            #expect(try lab.takeWrites().allSatisfy { !$0.contains("State=RESUME") && !($0.hasPrefix("update NodeName=gpu-r01-n01 ") && $0.contains("State=")) })
+        }
+    }
+
+    @Test func aMissingSlurmConfIsSaidAtOnce() async throws {
+        try await Self.withLab { lab in
+            try FileManager.default.removeItem(atPath: lab.controller.conf)
+            let plan = try await lab.dcapply(["plan", "."])
+            #expect(plan.exitCode == 1)
+            #expect(plan.error.contains("the Slurm configuration .slurm/slurm.conf does not exist"), "\(plan.error)")
+        }
+    }
+
     @Test func aReservationOfTheSameNameNotMadeByDcapplyIsAProblemAndUntouched() async throws {
         try await Self.withLab { lab in
             let made = try await lab.controller.scontrol(["create", "ReservationName=llm-train", "Nodes=gpu-r02-n04", "StartTime=now", "Duration=60", "Users=root"])
