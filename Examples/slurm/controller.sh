@@ -33,6 +33,7 @@ SlurmctldLogFile=$D/slurmctld.log
 SlurmctldDebug=info
 SlurmdSpoolDir=$D/spool-%n
 SlurmdTimeout=0
+SlurmdParameters=config_overrides
 ReturnToService=1
 MailProg=/bin/true
 ProctrackType=proctrack/linuxproc

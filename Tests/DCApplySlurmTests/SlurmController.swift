@@ -92,6 +92,64 @@ struct SlurmController: Sendable {
         }
     }
 
+    /// The slurmd that `scripts/install-deps` extracts (not installs) into `.slurmd/`, or `SLURMD_BIN`.
+    static func slurmd() throws -> (slurmd: String, slurmstepd: String) {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let environment = ProcessInfo.processInfo.environment
+        let slurmd = environment["SLURMD_BIN"] ?? root.appendingPathComponent(".slurmd/usr/sbin/slurmd-wlm").path
+        let slurmstepd = environment["SLURMSTEPD_BIN"] ?? root.appendingPathComponent(".slurmd/usr/sbin/slurmstepd-wlm").path
+        guard FileManager.default.isExecutableFile(atPath: slurmd), FileManager.default.isExecutableFile(atPath: slurmstepd) else {
+            throw Failure(description: "\(slurmd) is missing: run scripts/install-deps (it extracts Debian's slurmd into .slurmd/)")
+        }
+        return (slurmd, slurmstepd)
+    }
+
+    /// Runs one real slurmd for `node` during `body` (the node then runs jobs), stopped by pid after.
+    func withSlurmd<T: Sendable>(node: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        let (slurmd, slurmstepd) = try Self.slurmd()
+        var options = PlatformOptions()
+        options.createSession = true
+        let result = try await Subprocess.run(.path(.init(slurmd)), arguments: ["-D", "-N", node, "-f", conf, "-d", slurmstepd],
+                                              environment: .inherit.updating(["SLURM_CONF": conf]), platformOptions: options,
+                                              input: .none, output: .discarded, error: .discarded) { execution in
+            do {
+                try await waitFor(node: node, timeout: .seconds(20)) { $0.state == "idle" && !$0.flags.contains("NOT_RESPONDING") }
+                let value = try await body()
+                try? execution.send(signal: .terminate)
+                Self.killLater(execution.processIdentifier.value)
+                return value
+            } catch {
+                try? execution.send(signal: .terminate)
+                Self.killLater(execution.processIdentifier.value)
+                throw error
+            }
+        }
+        return result.closureResult
+    }
+
+    /// Polls `sinfo --json` until `node` satisfies `condition`.
+    func waitFor(node: String, timeout: Duration, _ condition: (SlurmNode) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let sinfo = try await SlurmCommandLine(conf: conf).sinfo(["--json"])
+            if let seen = try? SlurmObservation.nodes(sinfoJSON: Data(sinfo.output.utf8))[node], condition(seen) { return }
+            guard ContinuousClock.now < deadline else { throw Failure(description: "node \(node) did not reach the awaited state within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Runs a Slurm client program (`sbatch`, `scancel`) against this controller.
+    func client(_ program: String, _ arguments: [String]) async throws -> SlurmCallResult {
+        let result = try await Subprocess.run(.name(program), arguments: Arguments(arguments), environment: .inherit.updating(["SLURM_CONF": conf]),
+                                              output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+        let code: Int32
+        switch result.terminationStatus {
+        case .exited(let status): code = Int32(status)
+        case .signaled(let signal): code = 128 + Int32(signal)
+        }
+        return SlurmCallResult(exitCode: code, output: result.standardOutput, error: result.standardError)
+    }
+
     /// `scontrol` against this controller (not counted by any actuator).
     func scontrol(_ arguments: [String]) async throws -> SlurmCallResult {
         try await SlurmCommandLine(conf: conf).scontrol(arguments)
@@ -128,6 +186,7 @@ struct SlurmController: Sendable {
         SlurmdPidFile=\(folder)/slurmd-%n.pid
         SlurmdLogFile=\(folder)/slurmd-%n.log
         SlurmdTimeout=0
+        SlurmdParameters=config_overrides
         ReturnToService=1
         MailProg=/bin/true
         ProctrackType=proctrack/linuxproc

@@ -1,3 +1,4 @@
+import DCApplyCore
 import DCApplySlurm
 import Foundation
 import Logging
@@ -9,7 +10,7 @@ struct SlurmDriverTests {
     static let nodes = (1...8).map { "gpu-r01-n0\($0)" }
 
     static func driver(_ controller: SlurmController, store: InMemorySlurmOwnershipStore = InMemorySlurmOwnershipStore(),
-                       calls: CallCounter = CallCounter(), drainTimeout: Duration = .seconds(2)) -> SlurmDriver {
+                       calls: CallCounter = CallCounter(), drainTimeout: Swift.Duration = .seconds(2)) -> SlurmDriver {
         SlurmDriver(settings: SlurmSettings(conf: controller.conf, drainTimeout: drainTimeout, drainPollInterval: .milliseconds(200)),
                     control: SlurmCommandLine(conf: controller.conf, calls: calls), ownership: store, logger: Logger(label: "test"))
     }
@@ -145,6 +146,34 @@ struct SlurmDriverTests {
             let node = try #require(try await controller.show("node", Self.nodes[6]))
             #expect(node["State"]?.contains("DRAIN") == true)
             #expect(node["Reason"] == "dcapply: power off")
+        }
+    }
+
+    @Test func aPowerOffWaitsForARunningJobAndFailsAsTransientAfterDrainTimeout() async throws {
+        try await SlurmController.with(nodes: Self.nodes) { (controller: SlurmController) async throws in
+            try await controller.withSlurmd(node: Self.nodes[0]) {
+                let submitted = try await controller.client("sbatch", ["-w", Self.nodes[0], "--wrap", "sleep 300"])
+                #expect(submitted.exitCode == 0, "\(submitted.error)")
+                let job = try #require(submitted.output.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+                try await controller.waitFor(node: Self.nodes[0], timeout: .seconds(20)) { $0.isBusy }
+                let driver = Self.driver(controller, drainTimeout: .seconds(2))
+                var failure: ProviderError?
+                do {
+                    try await driver.drainForPowerOff([Self.nodes[0]])
+                } catch let error as ProviderError {
+                    failure = error
+                }
+                #expect(failure?.kind == .transient)
+                #expect(failure?.message == "Slurm node \(Self.nodes[0]) still runs jobs after drainTimeout (2.0 seconds); the power-off waits")
+                let node = try #require(try await controller.show("node", Self.nodes[0]))
+                #expect(node["State"]?.contains("DRAIN") == true)
+                #expect(node["Reason"] == "dcapply: power off")
+
+                // Once the job is gone the drain completes at once.
+                _ = try await controller.client("scancel", [job])
+                try await controller.waitFor(node: Self.nodes[0], timeout: Swift.Duration.seconds(30)) { !$0.isBusy }
+                try await driver.drainForPowerOff([Self.nodes[0]])
+            }
         }
     }
 }
