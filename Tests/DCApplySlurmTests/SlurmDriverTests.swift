@@ -152,7 +152,7 @@ struct SlurmDriverTests {
     @Test func aPowerOffWaitsForARunningJobAndFailsAsTransientAfterDrainTimeout() async throws {
         try await SlurmController.with(nodes: Self.nodes) { (controller: SlurmController) async throws in
             try await controller.withSlurmd(node: Self.nodes[0]) {
-                let submitted = try await controller.client("sbatch", ["-w", Self.nodes[0], "--wrap", "sleep 300"])
+                let submitted = try await controller.client("sbatch", ["-w", Self.nodes[0], "-o", "/dev/null", "--wrap", "sleep 300"])
                 #expect(submitted.exitCode == 0, "\(submitted.error)")
                 let job = try #require(submitted.output.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
                 try await controller.waitFor(node: Self.nodes[0], timeout: .seconds(20)) { $0.isBusy }

@@ -1,44 +1,5 @@
 import Foundation
 
-/// Which Slurm objects one reconciliation may touch. `nil` sets mean every object of that kind.
-public struct SlurmScope: Hashable, Sendable {
-    public var partitions: Set<String>?
-    public var reservations: Set<String>?
-    /// Nodes whose hold (DOWN/DRAIN/RESUME) may change.
-    public var holds: Set<String>?
-    /// Nodes whose features may change.
-    public var features: Set<String>?
-
-    public init(partitions: Set<String>? = nil, reservations: Set<String>? = nil, holds: Set<String>? = nil, features: Set<String>? = nil) {
-        self.partitions = partitions
-        self.reservations = reservations
-        self.holds = holds
-        self.features = features
-    }
-
-    /// Everything.
-    public static let all = SlurmScope()
-    /// Nothing.
-    public static let none = SlurmScope(partitions: [], reservations: [], holds: [], features: [])
-
-    func allows(_ set: Set<String>?, _ name: String) -> Bool { set?.contains(name) ?? true }
-}
-
-/// A difference between a managed Slurm object and what dcapply last applied to it.
-public struct SlurmDrift: Hashable, Sendable {
-    public enum Kind: String, Sendable { case changed, deleted }
-
-    /// `partition` or `reservation`.
-    public var object: String
-    public var name: String
-    public var kind: Kind
-
-    /// `partition gpu: changed outside dcapply`.
-    public var description: String {
-        "\(object) \(name): " + (kind == .deleted ? "deleted outside dcapply" : "changed outside dcapply")
-    }
-}
-
 /// The calls that take a Slurm controller from what it shows to a target, what blocks some
 /// of them, and drift: a pure function, tested without a controller.
 public struct SlurmReconciliation: Hashable, Sendable {
