@@ -112,6 +112,20 @@ struct SlurmDriverTests {
         }
     }
 
+    @Test func reconfigureDropsRuntimePartitionsWhichAreRecreatedAsDrift() async throws {
+        try await SlurmController.with(nodes: Self.nodes) { controller in
+            let driver = Self.driver(controller)
+            try await driver.reconcile(to: Self.target)
+            let reconfigured = try await controller.scontrol(["reconfigure"])
+            #expect(reconfigured.exitCode == 0)
+            #expect(try await controller.show("partition", "a") == nil)
+            let report = try await driver.reconcile(to: Self.target)
+            #expect(report.drift.map(\.description) == ["partition a: deleted outside dcapply", "partition b: deleted outside dcapply"])
+            #expect(try await controller.nodes("partition", "a") == Set(Self.nodes[0..<4]))
+            #expect(try await controller.nodes("reservation", "llama") == [Self.nodes[0], Self.nodes[1]])
+        }
+    }
+
     @Test func aSameNameReservationNotMadeByDcapplyIsAProblemAndUntouched() async throws {
         try await SlurmController.with(nodes: Self.nodes) { controller in
             let made = try await controller.scontrol(["create", "ReservationName=llama", "Nodes=\(Self.nodes[7])", "StartTime=now", "Duration=60", "Users=root"])

@@ -157,6 +157,21 @@ struct SlurmExampleTests {
         }
     }
 
+    @Test func aReservationNearTheEndOfItsYearIsExtended() async throws {
+        try await Self.withLab { lab in
+            #expect(try await lab.dcapply(["apply", ".", "--yes"]).exitCode == 0)
+            _ = try await lab.controller.scontrol(["update", "ReservationName=llm-train", "Duration=10-00:00:00"])
+            #expect(try await lab.controller.show("reservation", "llm-train")?["Duration"] == "10-00:00:00")
+            #expect(try await lab.dcapply(["plan", "."]).output.contains("(slurm only)  (Slurm reservation llm-train ends within 30 days: extended)"))
+            _ = try lab.takeWrites()
+            #expect(try await lab.dcapply(["apply", ".", "--yes"]).exitCode == 0)
+            #expect(try lab.takeWrites().contains { $0.hasPrefix("update ReservationName=llm-train EndTime=") })
+            let duration = try #require(try await lab.controller.show("reservation", "llm-train")?["Duration"])
+            #expect(duration.hasPrefix("36"), "\(duration)")
+            #expect(try await lab.dcapply(["plan", "."]).output.hasSuffix("No changes. The site matches the manifests.\n"))
+        }
+    }
+
     @Test func aMissingSlurmConfIsSaidAtOnce() async throws {
         try await Self.withLab { lab in
             try FileManager.default.removeItem(atPath: lab.controller.conf)
