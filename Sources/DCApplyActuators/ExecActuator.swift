@@ -8,6 +8,7 @@ import Logging
 public struct ExecActuator: Actuator {
     let plugin: ExecPlugin
 
+    /// - Parameter environment: variables added to dcapply's own for the plugin.
     public init(configuration: ExecConfiguration, environment: [String: String] = [:], logger: Logger) {
         plugin = ExecPlugin(runner: ExecRunner(name: ExecPlugin.name(of: configuration), configuration: configuration,
                                                environment: environment, logger: logger))

@@ -4,6 +4,7 @@ import Logging
 /// Factories for exec plugins as actuators (`Site.spec.actuators[].exec`) and as hardware
 /// provider (`Site.spec.provider.exec`).
 public enum ExecPlugins {
+    /// The actuator for `actuators[].exec` items, nil for the others.
     /// - Parameter environment: variables added to dcapply's own for every plugin (tests).
     public static func actuatorFactory(environment: [String: String] = [:]) -> ActuatorFactory {
         return { configuration, _, _, logger in
@@ -12,6 +13,7 @@ public enum ExecPlugins {
         }
     }
 
+    /// The provider for `provider.exec` Sites, nil for the others.
     public static func providerFactory(environment: [String: String] = [:], limits: InputLimits = .standard) -> ProviderFactory {
         return { site, store, logger in
             guard case .exec(let exec) = site.provider else { return nil }

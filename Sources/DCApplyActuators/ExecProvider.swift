@@ -11,6 +11,9 @@ public struct ExecProvider: HardwareProvider {
     let overrides: any LocalHardwareStore
     let limits: InputLimits
 
+    /// - Parameters:
+    ///   - environment: variables added to dcapply's own for the plugin.
+    ///   - overrides: where `inventory set` keeps health overrides (the state store).
     public init(configuration: ExecConfiguration, environment: [String: String] = [:], overrides: any LocalHardwareStore,
                 limits: InputLimits = .standard, logger: Logger) {
         plugin = ExecPlugin(runner: ExecRunner(name: ExecPlugin.name(of: configuration), configuration: configuration,

@@ -91,6 +91,22 @@ struct ExecPluginTests {
         }
     }
 
+    @Test func secretsReachThePluginThroughTheEnvironmentAndStayOutOfMessages() async throws {
+        let fixture = try ExecFixture()
+        defer { fixture.remove() }
+        let secret = "tok-" + UUID().uuidString
+        Secrets.register(secret)
+        try fixture.plugin("secretive.py", """
+            open("argv.txt", "w").write(" ".join(sys.argv))
+            print("auth failed for token " + os.environ["SYNC_TOKEN"], file=sys.stderr)
+            sys.exit(4)
+            """)
+        try fixture.site(nodes: 1, actuator: ["./secretive.py", "--site", "s1"])
+        let (_, outcome) = try await fixture.apply(fixture.reconciler(environment: ["SYNC_TOKEN": secret]))
+        #expect(outcome.failed.map(\.error) == ["exec:secretive.py: apply exited 4; stderr: auth failed for token [redacted]"])
+        #expect(fixture.read("argv.txt").hasSuffix("secretive.py --site s1"), "arguments are the manifest's, nothing added")
+    }
+
     @Test func aHangingPluginIsKilledWithItsProcessGroupAtTheTimeout() async throws {
         let fixture = try ExecFixture()
         defer { fixture.remove() }
@@ -182,5 +198,45 @@ struct ExecPluginTests {
         #expect(Set(calls.flatMap { $0 }) == Set((0..<10).map { "1.\($0)" }))
         let plan = try await fixture.dcapply(["plan", "exec"] + state, environment: environment)
         #expect(plan.stdout.contains("No changes. The site matches the manifests."), "\(plan.stdout)")
+    }
+
+    @Test func drainResumeAndRepairsShowInTextJSONAndMarkdown() async throws {
+        let fixture = try ExecFixture()
+        defer { fixture.remove() }
+        try FileManager.default.copyItem(at: ExecFixture.packageRoot.appendingPathComponent("Examples/exec"), to: fixture.root.appendingPathComponent("exec"))
+        let environment = ["RECORD_STATE": fixture.path("record.json"), "RECORD_CALLS": fixture.path("calls.jsonl")]
+        func dcapply(_ arguments: [String]) async throws -> (code: Int32, stdout: String, stderr: String) {
+            let solve = ["plan", "apply"].contains(arguments[0]) ? ["--solve-time", "0.2"] : []
+            return try await fixture.dcapply(arguments + ["--state", "sqlite:" + fixture.path("state.db")] + solve, environment: environment)
+        }
+        #expect(try await dcapply(["apply", "exec", "--yes"]).code == 0)
+        #expect(try await dcapply(["inventory", "set", "gpu-r01-n01", "health=failed"]).code == 0)
+
+        let text = try await dcapply(["plan", "exec"]).stdout
+        #expect(text.contains("\nNode/gpu-r01-n01\n  ~ drain (failed)  (node failed)\n"), "\(text)")
+        #expect(text.contains("Plan: 1 to assign, 1 to attach, 1 to move, 1 to detach, 1 to unassign, 1 to drain."), "\(text)")
+        let markdown = try await dcapply(["plan", "exec", "-o", "markdown"]).stdout
+        #expect(markdown.contains("! drain (failed)  (node failed)"), "\(markdown)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try await dcapply(["plan", "exec", "-o", "json"]).stdout.utf8)) as? [String: Any])
+        let drain = try #require((json["changes"] as? [[String: Any]])?.first { $0["action"] as? String == "drain" })
+        #expect(drain["resource"] as? String == "Node/gpu-r01-n01" && drain["to"] as? String == "failed")
+        #expect((json["target"] as? [String: Any])?["drained"] as? [String: String] == ["gpu-r01-n01": "failed"])
+
+        #expect(try await dcapply(["apply", "exec", "--yes"]).code == 0)
+        #expect(try await dcapply(["inventory", "set", "gpu-r01-n01", "health=healthy"]).code == 0)
+        let healed = try await dcapply(["plan", "exec"]).stdout
+        #expect(healed.contains("\nNode/gpu-r01-n01\n  ~ resume  (node healthy again)\n"), "\(healed)")
+        #expect(try await dcapply(["apply", "exec", "--yes"]).code == 0)
+
+        // Drift: the plugin's state loses a replica.
+        var record = try #require(try JSONSerialization.jsonObject(with: Data(fixture.read("record.json").utf8)) as? [String: Any])
+        var replicas = try #require(record["replicas"] as? [String: [String: [String]]])
+        let lost = try #require(replicas["llm-train"]?["1"])
+        replicas["llm-train"]?["1"] = nil
+        record["replicas"] = replicas
+        try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: fixture.path("record.json")))
+        let drift = try await dcapply(["plan", "exec"]).stdout
+        let line = "  + place replica 1 on \(lost.map { "Node/\($0)" }.joined(separator: ",")) (exec:record.py only)  (changed outside dcapply)\n"
+        #expect(drift.contains(line) && drift.contains("Plan: 1 to place."), "\(drift)")
     }
 }

@@ -33,8 +33,12 @@ public protocol Actuator: Sendable {
     /// Unique within its Site and stable across runs: names the actuator in messages, repairs
     /// and the state store's records ("slurm", "exec:netbox-sync").
     var name: String { get }
+    /// The actions it claims and whether it observes.
     func describe() async throws -> ActuatorDescription
+    /// What differs from `context.applied` in the system it drives (`context.target` is nil).
     func observe(_ context: ActuatorContext) async throws -> ActuatorObservation
+    /// Carries out one wave; one result per action. Waves are sent one at a time, so a call
+    /// that waits (a drain before a power-off) holds back the actuator's next wave.
     func apply(_ actions: [ActuatorAction], context: ActuatorContext) async throws -> [ActuatorResult]
 }
 

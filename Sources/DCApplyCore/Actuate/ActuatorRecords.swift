@@ -22,6 +22,8 @@ public struct ActuatorRecords: Sendable {
         self.actuator = actuator
     }
 
+    /// Everything this actuator recorded for its Site.
     public func all() throws -> [String: String] { try store.actuatorRecords(site: site, actuator: actuator) }
+    /// Records `value` under `key`, or deletes the key when `value` is nil; durable on return.
     public func set(_ key: String, _ value: String?) throws { try store.setActuatorRecord(site: site, actuator: actuator, key: key, value: value) }
 }

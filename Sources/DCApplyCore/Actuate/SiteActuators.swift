@@ -1,5 +1,6 @@
 /// The actuators of one Site, ready for an apply: each with what its `describe` said.
 public struct SiteActuators: Sendable {
+    /// One actuator and its `describe` answer.
     public struct Entry: Sendable {
         public var actuator: any Actuator
         public var description: ActuatorDescription
