@@ -39,26 +39,33 @@ struct SlurmController: Sendable {
                 try? execution.send(signal: .kill)
             }
             defer { stopper.cancel() }
+            let outcome: Result<T, any Error>
             do {
                 try await controller.waitUntilUp()
                 try await controller.prepareNodes()
-                let value = try await body(controller)
-                try? execution.send(signal: .terminate)
-                killLater(execution.processIdentifier.value)
-                return value
+                outcome = .success(try await body(controller))
             } catch {
-                try? execution.send(signal: .terminate)
-                killLater(execution.processIdentifier.value)
-                throw error
+                outcome = .failure(error)
             }
+            try? execution.send(signal: .terminate)
+            return Stopped(outcome: outcome, killer: killLater(execution.processIdentifier.value))
         }
-        return result.closureResult
+        // The process has exited: its pid may be reused, so the SIGKILL must not come.
+        result.closureResult.killer.cancel()
+        return try result.closureResult.outcome.get()
     }
 
-    /// SIGKILL if SIGTERM did not stop it within 10 s.
-    private static func killLater(_ pid: pid_t) {
+    /// What a fixture's closure returns: the body's outcome and the pending SIGKILL.
+    struct Stopped<T: Sendable>: Sendable {
+        var outcome: Result<T, any Error>
+        var killer: Task<Void, Never>
+    }
+
+    /// SIGKILL if SIGTERM did not stop it within 10 s; cancelled once it has exited.
+    static func killLater(_ pid: pid_t) -> Task<Void, Never> {
         Task.detached {
             try? await Task.sleep(for: .seconds(10))
+            guard !Task.isCancelled else { return }
             kill(pid, SIGKILL)
         }
     }
@@ -112,19 +119,18 @@ struct SlurmController: Sendable {
         let result = try await Subprocess.run(.path(.init(slurmd)), arguments: ["-D", "-N", node, "-f", conf, "-d", slurmstepd],
                                               environment: .inherit.updating(["SLURM_CONF": conf]), platformOptions: options,
                                               input: .none, output: .discarded, error: .discarded) { execution in
+            let outcome: Result<T, any Error>
             do {
                 try await waitFor(node: node, timeout: .seconds(20)) { $0.state == "idle" && !$0.flags.contains("NOT_RESPONDING") }
-                let value = try await body()
-                try? execution.send(signal: .terminate)
-                Self.killLater(execution.processIdentifier.value)
-                return value
+                outcome = .success(try await body())
             } catch {
-                try? execution.send(signal: .terminate)
-                Self.killLater(execution.processIdentifier.value)
-                throw error
+                outcome = .failure(error)
             }
+            try? execution.send(signal: .terminate)
+            return Stopped(outcome: outcome, killer: Self.killLater(execution.processIdentifier.value))
         }
-        return result.closureResult
+        result.closureResult.killer.cancel()
+        return try result.closureResult.outcome.get()
     }
 
     /// Polls `sinfo --json` until `node` satisfies `condition`.
