@@ -4,8 +4,8 @@
 #   ./controller.sh stop            stop it by its pid and remove .slurm/
 # NODES is a Slurm hostlist (default: the eight nodes of inventory.yaml). Clients then use
 #   export SLURM_CONF=$PWD/.slurm/slurm.conf   (site.yaml's actuator names the same file).
-# Needs the Debian packages slurmctld and slurm-client (scripts/install-deps) and root, as
-# slurmctld runs as SlurmUser=root with AuthType=auth/none.
+# Needs the Debian packages slurmctld and slurm-client (scripts/install-deps); slurmctld runs
+# as the calling user (SlurmUser) with AuthType=auth/none, so no munge daemon is needed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 D=${SLURM_FIXTURE_DIR:-$here/.slurm}
@@ -23,8 +23,8 @@ ClusterName=example
 SlurmctldHost=localhost
 SlurmctldPort=$port
 SlurmdPort=$((port + 1))
-SlurmUser=root
-SlurmdUser=root
+SlurmUser=$(id -un)
+SlurmdUser=$(id -un)
 AuthType=auth/none
 CredType=cred/none
 StateSaveLocation=$D/state

@@ -180,8 +180,8 @@ struct SlurmController: Sendable {
         SlurmctldHost=localhost
         SlurmctldPort=\(port)
         SlurmdPort=\(port + 1)
-        SlurmUser=root
-        SlurmdUser=root
+        SlurmUser=\(NSUserName())
+        SlurmdUser=\(NSUserName())
         AuthType=auth/none
         CredType=cred/none
         StateSaveLocation=\(folder)/state
