@@ -45,9 +45,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "DCApplySlurm",
+            dependencies: [
+                "DCApplyCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "DCApplyActuators",
             dependencies: [
                 "DCApplyCore",
+                "DCApplySlurm",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -106,6 +115,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "DCApplySlurmTests",
+            dependencies: [
+                "DCApplySlurm", "DCApplyActuators", "DCApplyCore", "dcapply",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "DCApplyActuatorsTests",

@@ -1,14 +1,14 @@
 import DCApplyCore
+import DCApplySlurm
 import Logging
 
-/// The hook for `Site.spec.actuators[].slurm`: the Slurm actuator (issue 15, item 2) is made
-/// here. Until it is linked in, a Site that lists one is refused with a clear message.
+/// The hook for `Site.spec.actuators[].slurm`: the Slurm actuator of DCApplySlurm.
 public enum SlurmActuators {
     /// The actuator for `actuators[].slurm` items, nil for the others.
     public static func factory() -> ActuatorFactory {
-        return { configuration, site, _, _ in
-            guard case .slurm = configuration else { return nil }
-            throw DCApplyError(.provider, "Site \(site.metadata.name): the Slurm actuator is not available in this build yet")
+        return { configuration, _, _, _ in
+            guard case .slurm(let slurm) = configuration else { return nil }
+            return SlurmActuator(configuration: slurm)
         }
     }
 }
