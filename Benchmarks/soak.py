@@ -121,7 +121,7 @@ def main():
             sys.exit("the first revision was not applied")
         start_rss, start_fds = proc_rss_kib(daemon.pid), proc_fds(daemon.pid)
         latencies, missed, webhook_codes = [], 0, {}
-        replicas = [4, 2, 3, 1]
+        replicas = [4, 2, 3]  # the quickstart's spread needs at least 2 replicas (minDomains 2)
         end = time.time() + args.minutes * 60
         commits = 0
         body = json.dumps({"ref": "refs/heads/main"})
@@ -152,6 +152,15 @@ def main():
         print(f"soak: {args.minutes:g} min, {commits} commits, {args.burst} webhooks per commit; webhook answers {webhook_codes}")
         print(f"rss: {start_rss / 1024:.1f} MiB at start, {end_rss / 1024:.1f} MiB at end ({(end_rss / start_rss - 1) * 100:+.1f}%)")
         print(f"fds: {start_fds} at start, {end_fds} at end")
+        kinds = {}
+        for fd in os.listdir(f"/proc/{daemon.pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{daemon.pid}/fd/{fd}")
+            except OSError:
+                continue
+            kind = "pack" if target.endswith(".pack") else target.split(":")[0] if ":" in target else os.path.splitext(target)[1] or target
+            kinds[kind] = kinds.get(kind, 0) + 1
+        print(f"open at end: {dict(sorted(kinds.items(), key=lambda item: -item[1]))}")
         print(f"failed passes: {failures[0].split()[-1] if failures else 0}; commits not applied in time: {missed}")
         if latencies:
             print("push → applied: p50 {:.2f} s, p90 {:.2f} s, p99 {:.2f} s, max {:.2f} s (mean {:.2f} s, n={})".format(

@@ -118,4 +118,34 @@ struct GitSourceTests {
         #expect(try repository.read(at: second, path: "manifests/site.yaml").map { String(decoding: $0, as: UTF8.self).contains("replicas: 2") } == true)
         #expect(throws: GitError.self) { try repository.fetch(branch: "no-such-branch") }
     }
+
+    /// A daemon fetches once per commit, and each fetch writes a pack that libgit2 keeps open:
+    /// past `maximumPacks` the clone is compacted into one pack, with every commit still readable
+    /// (issue 12's soak: 80 commits had left 79 more files open).
+    @Test func aLongRunningCloneIsCompactedAndKeepsEveryCommit() throws {
+        let fixture = try GitFixture()
+        try fixture.addQuickstart()
+        var commits = [try fixture.commit("first")]
+        try fixture.push()
+        let clone = fixture.root.appendingPathComponent("clone.git")
+        let repository = try LibGit2Repository.cloneBare("file://" + fixture.remote.path, into: clone.path)
+        func packs() throws -> Int {
+            try FileManager.default.contentsOfDirectory(atPath: clone.appendingPathComponent("objects/pack").path).filter { $0.hasSuffix(".pack") }.count
+        }
+        var most = 0
+        for round in 1...(LibGit2Repository.maximumPacks + 6) {
+            try fixture.write("manifests/note-\(round).txt", "round \(round)\n")
+            commits.append(try fixture.commit("round \(round)"))
+            try fixture.push()
+            #expect(try repository.fetch(branch: "main") == commits.last)
+            most = max(most, try packs())
+        }
+        #expect(most <= LibGit2Repository.maximumPacks + 1)
+        #expect(try packs() < LibGit2Repository.maximumPacks)
+        for (round, commit) in commits.enumerated() where round > 0 {
+            let note = try repository.read(at: commit, path: "manifests/note-\(round).txt")
+            #expect(note.map { String(decoding: $0, as: UTF8.self) } == "round \(round)\n")
+        }
+        #expect(try repository.commits(from: commits[0], to: commits[commits.count - 1]).count == commits.count - 1)
+    }
 }
