@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "DCApplySlurmTests",
             dependencies: [
-                "DCApplySlurm", "DCApplyActuators", "DCApplyCore", "dcapply",
+                "DCApplySlurm", "DCApplyActuators", "DCApplyCore", "dcapply", "DCApplyTestSupport",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "DCApplyActuatorsTests",
             dependencies: [
-                "DCApplyActuators", "DCApplyCore", "dcapply",
+                "DCApplyActuators", "DCApplyCore", "dcapply", "DCApplyTestSupport",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,5 +1,6 @@
 import DCApplyActuators
 import DCApplyCore
+import DCApplyTestSupport
 import Foundation
 import Logging
 import Subprocess
@@ -105,7 +106,7 @@ struct ExecFixture {
 
     /// Runs the built dcapply in this folder, with a time limit.
     func dcapply(_ arguments: [String], environment: [String: String] = [:]) async throws -> (code: Int32, stdout: String, stderr: String) {
-        let binary = Self.packageRoot.appendingPathComponent(".build/debug/dcapply").path
+        let binary = try DCApplyRunner.executableURL().path  // DCAPPLY_BINARY wins
         var variables: [Environment.Key: String?] = ["NO_COLOR": "1"]
         for (key, value) in environment { variables[Environment.Key(stringLiteral: key)] = value }
         let extra = variables

@@ -1,4 +1,5 @@
 import DCApplySlurm
+import DCApplyTestSupport
 import Foundation
 import Subprocess
 import Testing
@@ -17,7 +18,7 @@ struct SlurmExampleTests {
 
         /// Runs `dcapply ARGUMENTS` in the example's folder.
         func dcapply(_ arguments: [String], failpoints: String? = nil) async throws -> SlurmCallResult {
-            let executable = SlurmExampleTests.packageRoot.appendingPathComponent(".build/debug/dcapply").path
+            let executable = try DCApplyRunner.executableURL().path  // DCAPPLY_BINARY wins
             let path = folder.appendingPathComponent("shim").path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
             var environment: [Environment.Key: String?] = ["PATH": path, "NO_COLOR": "1", "SLURM_CONF": controller.conf]
             environment["DCAPPLY_FAILPOINTS"] = failpoints
