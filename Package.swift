@@ -41,7 +41,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .systemLibrary(
@@ -71,6 +70,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // libFuzzer targets (scripts/fuzz, docs/security.md). Depends only on the light targets so the
+        // sanitized build in .build-fuzz never compiles NIO or Hummingbird; the pure Redfish decoding
+        // is compiled into it from Sources/DCApplyRedfish through the symlinks in Shared/.
+        .executableTarget(
+            name: "DCApplyFuzz",
+            dependencies: ["DCApplyCore", "DCApplyGit"],
+            exclude: ["README.md"]
+        ),
         .testTarget(
             name: "DCApplyCoreTests",
             dependencies: ["DCApplyCore", .product(name: "Logging", package: "swift-log")],
@@ -92,6 +99,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "DCApplyFuzzTests",
+            dependencies: ["DCApplyFuzz", "DCApplyCore"]
         ),
         .testTarget(
             name: "DCApplyGitTests",
