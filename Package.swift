@@ -41,7 +41,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
@@ -94,6 +93,14 @@ let package = Package(
             name: "DCApplyTestSupport",
             path: "Tests/DCApplyTestSupport"
         ),
+        // libFuzzer targets (scripts/fuzz, docs/security.md). Depends only on the light targets so the
+        // sanitized build in .build-fuzz never compiles NIO or Hummingbird; the pure Redfish decoding
+        // is compiled into it from Sources/DCApplyRedfish through the symlinks in Shared/.
+        .executableTarget(
+            name: "DCApplyFuzz",
+            dependencies: ["DCApplyCore", "DCApplyGit"],
+            exclude: ["README.md"]
+        ),
         .testTarget(
             name: "DCApplyCoreTests",
             dependencies: ["DCApplyCore", .product(name: "Logging", package: "swift-log")],
@@ -132,6 +139,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
+        ),
+        .testTarget(
+            name: "DCApplyFuzzTests",
+            dependencies: ["DCApplyFuzz", "DCApplyCore"]
         ),
         .testTarget(
             name: "DCApplyGitTests",

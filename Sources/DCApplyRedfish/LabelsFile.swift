@@ -1,6 +1,5 @@
 import DCApplyCore
 import Foundation
-import Yams
 
 /// The `labelsFrom` file: a YAML map whose keys are a System's UUID, its SerialNumber, its
 /// endpoint URL or its default node name, each to `{name: NODE, labels: {...}, power: {idleW, maxW}}` (every field
@@ -25,69 +24,89 @@ struct LabelsFile: Sendable {
         return entries[endpoint] ?? entries[endpoint + "/"] ?? entries[defaultName]
     }
 
-    /// Reads and checks the file; problems are diagnostics at the file's lines.
-    static func read(path: String) -> (LabelsFile, [Diagnostic]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return (LabelsFile(), [.error("labelsFrom: cannot read \(path)")])
+    /// Reads and checks the file; problems are diagnostics at the file's lines. The file goes
+    /// through the same reader as manifests: its size, UTF-8, nesting depth and alias expansion
+    /// are bounded by `limits`.
+    static func read(path: String, limits: InputLimits = .standard) -> (LabelsFile, [Diagnostic]) {
+        switch SourceReader.read(URL(fileURLWithPath: path), displayPath: path, limits: limits) {
+        case .failure(let diagnostic):
+            var diagnostic = diagnostic
+            diagnostic.message = "labelsFrom: \(diagnostic.message)"
+            return (LabelsFile(), [diagnostic])
+        case .success(let source):
+            return parse(source.text, path: path, limits: limits)
         }
-        return parse(String(decoding: data, as: UTF8.self), path: path)
     }
 
-    static func parse(_ text: String, path: String) -> (LabelsFile, [Diagnostic]) {
-        var diagnostics: [Diagnostic] = []
-        func at(_ node: Node) -> SourceLocation? {
-            node.mark.map { SourceLocation(file: path, line: $0.line, column: $0.column) }
+    /// Checks `text`, composed by the hardened YAML reader shared with manifests
+    /// (``YAMLDocuments``); every problem is a diagnostic at `path:line:column`.
+    static func parse(_ text: String, path: String, limits: InputLimits = .standard) -> (LabelsFile, [Diagnostic]) {
+        func at(_ node: YAMLNode) -> SourceLocation { SourceLocation(file: path, line: node.line, column: node.column) }
+        func at(_ scalar: YAMLScalar) -> SourceLocation { SourceLocation(file: path, line: scalar.line, column: scalar.column) }
+        let (documents, yamlDiagnostics) = YAMLDocuments.parse(SourceFile(path: path, text: text), limits: limits)
+        var diagnostics = yamlDiagnostics.map { diagnostic in
+            var diagnostic = diagnostic
+            diagnostic.message = "labelsFrom: \(diagnostic.message)"
+            return diagnostic
         }
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            return (LabelsFile(), [.error("labelsFrom: \(path) is not YAML: \(error)")])
+        // A syntax error or a broken limit leaves no document to read.
+        guard let document = documents.first else { return (LabelsFile(), diagnostics) }
+        if let second = documents.dropFirst().first {
+            diagnostics.append(.error("labelsFrom: a labels file holds one document", at: second.start))
+            return (LabelsFile(), diagnostics)
         }
-        guard let root else { return (LabelsFile(), []) }
-        guard let mapping = root.mapping else {
-            return (LabelsFile(), [.error("labelsFrom: expected a map of UUID, serial number or endpoint URL to {name, labels}", at: at(root))])
+        guard case .mapping(let mapping) = document.root else {
+            diagnostics.append(.error("labelsFrom: expected a map of UUID, serial number or endpoint URL to {name, labels}", at: at(document.root)))
+            return (LabelsFile(), diagnostics)
         }
         var file = LabelsFile()
-        for (keyNode, value) in mapping {
-            guard let key = keyNode.scalar?.string, let fields = value.mapping else {
+        for (keyScalar, value) in mapping.pairs {
+            let key = keyScalar.text
+            guard case .mapping(let fields) = value else {
                 diagnostics.append(.error("labelsFrom: each entry maps a key to {name, labels}", at: at(value)))
                 continue
             }
             var entry = Entry()
-            for (fieldNode, fieldValue) in fields {
-                switch fieldNode.scalar?.string {
+            for (field, fieldValue) in fields.pairs {
+                switch field.text {
                 case "name":
-                    guard let name = fieldValue.scalar?.string, Names.isDNSLabel(name) else {
+                    guard let name = fieldValue.scalar?.text, Names.isDNSLabel(name) else {
                         diagnostics.append(.error("labelsFrom: \(key): name must be a DNS label", at: at(fieldValue)))
                         continue
                     }
                     entry.name = name
                 case "labels":
-                    guard let labels = fieldValue.mapping else {
+                    guard case .mapping(let labels) = fieldValue else {
                         diagnostics.append(.error("labelsFrom: \(key): labels must be a map", at: at(fieldValue)))
                         continue
                     }
-                    for (labelKey, labelValue) in labels {
-                        guard let label = labelKey.scalar?.string, Names.isLabelKey(label), let text = labelValue.scalar?.string else {
-                            diagnostics.append(.error("labelsFrom: \(key): labels must map label keys to strings", at: at(labelKey)))
+                    for (label, labelValue) in labels.pairs {
+                        guard Names.isLabelKey(label.text), let text = labelValue.scalar?.text else {
+                            diagnostics.append(.error("labelsFrom: \(key): labels must map label keys to strings", at: at(label)))
                             continue
                         }
-                        entry.labels[label] = text
+                        entry.labels[label.text] = text
                     }
                 case "power":
-                    guard let idle = fieldValue.mapping?["idleW"]?.scalar.flatMap({ Double($0.string) }),
-                          let max = fieldValue.mapping?["maxW"]?.scalar.flatMap({ Double($0.string) }), idle >= 0, max >= idle else {
+                    guard let idle = number(fieldValue, "idleW"), let max = number(fieldValue, "maxW"), idle >= 0, max >= idle else {
                         diagnostics.append(.error("labelsFrom: \(key): power must be {idleW, maxW} with 0 <= idleW <= maxW", at: at(fieldValue)))
                         continue
                     }
                     entry.power = PowerRating(idleW: idle, maxW: max)
                 default:
-                    diagnostics.append(.error("labelsFrom: \(key): unknown field \(fieldNode.scalar?.string ?? "?"); expected name, labels or power", at: at(fieldNode)))
+                    diagnostics.append(.error("labelsFrom: \(key): unknown field \(field.text); expected name, labels or power", at: at(field)))
                 }
             }
             file.entries[key] = entry
         }
         return (file, diagnostics)
+    }
+
+    /// A finite number in the field `name` of a mapping.
+    private static func number(_ node: YAMLNode, _ name: String) -> Double? {
+        guard case .mapping(let mapping) = node,
+              let value = mapping.pairs.first(where: { $0.key.text == name })?.value.scalar,
+              let number = Double(value.text), number.isFinite else { return nil }
+        return number
     }
 }

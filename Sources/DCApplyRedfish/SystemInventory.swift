@@ -139,7 +139,8 @@ enum NodeMapper {
         ]
         for (object, field, label) in fields {
             if let text = object?[field]?.string, !text.isEmpty { labels[label] = text }
-            else if let number = object?[field]?.number { labels[label] = String(Int(number)) }
+            // A number only when it is a whole one that fits: `Int(1e300)` would trap.
+            else if let number = object?[field]?.number, let whole = Int(exactly: number.rounded(.towardZero)) { labels[label] = String(whole) }
         }
         return labels
     }

@@ -1,0 +1,1 @@
+../../DCApplyRedfish/SystemInventory.swift
