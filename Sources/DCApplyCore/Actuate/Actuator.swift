@@ -101,6 +101,8 @@ public struct ActuatorObservation: Hashable, Sendable {
         self.degraded = degraded
         self.problems = problems
     }
+
+    public var isEmpty: Bool { repairs.isEmpty && degraded.isEmpty && problems.isEmpty }
 }
 
 /// What an actuator call may read: the Site, the manifests, the hardware as observed, what
