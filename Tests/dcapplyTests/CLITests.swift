@@ -81,6 +81,21 @@ struct CLITests {
         #expect(result.stderr.contains("error:"))
     }
 
+    /// The binary reads YAML through the system's libyaml (CLibYAML), which has no nesting limit
+    /// of its own, while this test process links Yams' copy, which has one: both stop at
+    /// dcapply's limit, at the bracket that crosses it.
+    @Test func deepNestingStopsAtDCApplysLimitWithTheSystemLibyaml() throws {
+        let scratch = try Scratch()
+        let path = try scratch.write("deep.yaml", "a: " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "\n")
+        let result = try scratch.run(["validate", path])
+        #expect(result.exitCode == 1)
+        #expect(result.stderr == """
+            \(path):1:203: error: nesting is deeper than 200 levels; no input file needs this
+            error: 1 error above; nothing was changed.
+
+            """)
+    }
+
     @Test func applyThenPlanAgainIsEmptyAndAFailureIsReplacedWithAReason() throws {
         let scratch = try Scratch()
         let before = try scratch.run(["plan", scratch.manifests, "--detailed-exitcode"] + scratch.state)

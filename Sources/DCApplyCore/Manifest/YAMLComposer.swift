@@ -1,4 +1,4 @@
-import CYaml
+import CLibYAML
 
 /// Builds ``YAMLNode`` documents from libyaml's event stream, iteratively (no recursion, so no
 /// stack to overflow), refusing what no manifest needs: nesting deeper than a limit, aliases
@@ -43,9 +43,10 @@ struct YAMLComposer {
                 return
             }
             defer { yaml_parser_delete(&parser) }
-            // libyaml's own limit (1000 by default) trips while it scans ahead, at an arbitrary
-            // bracket; raised well above ours so our check fires first, at the right place.
-            yaml_set_max_nest_level(Int32(max(2000, limits.maxNesting * 10)))
+            // A libyaml with a nesting limit of its own has it raised above ours (see CLibYAML's
+            // shim.h); Debian's 0.2.5 has none (its stacks are on the heap, bounded by the input
+            // size limit), so ours, below, decides.
+            dcapply_yaml_raise_nesting_limit(Int32(max(2000, limits.maxNesting * 10)))
             yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
 
