@@ -73,6 +73,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // dcapply serve: the reconcile loop (a pure policy over observations), HTTP routes and metrics.
+        .target(
+            name: "DCApplyServer",
+            dependencies: [
+                "DCApplyCore", "DCApplyGit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "dcapply",
             dependencies: [
@@ -80,6 +91,7 @@ let package = Package(
                 "DCApplyRedfish",
                 "DCApplyGit",
                 "DCApplyActuators",
+                "DCApplyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -143,6 +155,13 @@ let package = Package(
         .testTarget(
             name: "DCApplyFuzzTests",
             dependencies: ["DCApplyFuzz", "DCApplyCore"]
+        ),
+        .testTarget(
+            name: "DCApplyServerTests",
+            dependencies: [
+                "DCApplyServer", "DCApplyGit", "DCApplyCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "DCApplyGitTests",
