@@ -15,7 +15,7 @@ public final class ManualServeClock: ServeClock {
         var now: Date
         var sleepers: [Sleeper] = []
         var serial: UInt64 = 0
-        var watchers: [CheckedContinuation<Void, Never>] = []
+        var watchers: [(after: Date?, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let contents: Mutex<Contents>
@@ -45,8 +45,9 @@ public final class ManualServeClock: ServeClock {
                     if Task.isCancelled { return .cancelled }
                     if deadline <= contents.now { return .due }
                     contents.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
-                    defer { contents.watchers = [] }
-                    return .asleep(contents.watchers)
+                    let woken = contents.watchers.filter { $0.after.map { deadline > $0 } ?? true }
+                    contents.watchers.removeAll { $0.after.map { deadline > $0 } ?? true }
+                    return .asleep(woken.map(\.continuation))
                 }
                 switch outcome {
                 case .cancelled: continuation.resume(throwing: CancellationError())
@@ -75,12 +76,13 @@ public final class ManualServeClock: ServeClock {
         for sleeper in due { sleeper.continuation.resume() }
     }
 
-    /// Returns once at least one task sleeps on this clock.
-    public func waitForSleeper() async {
+    /// Returns once a task sleeps on this clock (with a deadline later than `after`, when given):
+    /// the daemon finished its pass and waits for the next.
+    public func waitForSleeper(after: Date? = nil) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let asleep = contents.withLock { contents -> Bool in
-                if !contents.sleepers.isEmpty { return true }
-                contents.watchers.append(continuation)
+                if contents.sleepers.contains(where: { sleeper in after.map { sleeper.deadline > $0 } ?? true }) { return true }
+                contents.watchers.append((after, continuation))
                 return false
             }
             if asleep { continuation.resume() }
