@@ -102,6 +102,14 @@ public final class InMemoryGitSource: GitRemoteSource {
         try tree(commit)[GitPath.normalize(path)]
     }
 
+    public func commit(_ revision: String) throws -> GitCommit {
+        try contents.withLock { contents in
+            let id = try Self.resolve(revision, in: contents)
+            guard let stored = contents.commits[id] else { throw GitError(.notFound, "cannot read the commit \(revision)") }
+            return stored.commit
+        }
+    }
+
     public func commits(from base: String, to head: String) throws -> [GitCommit] {
         try contents.withLock { contents in
             let excluded = Self.ancestors(of: try Self.resolve(base, in: contents), in: contents)

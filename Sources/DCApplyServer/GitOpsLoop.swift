@@ -64,7 +64,7 @@ public struct GitOpsLoop: Service {
             // The pass under way finishes (an apply stops at an action boundary); no new one starts.
             state.stop()
         }
-        logger.info("reconcile loop stopped")
+        logger.info("reconcile loop stopped", source: ServeLog.source)
     }
 
     /// Sleeps for the interval with jitter (after a failure: the backoff), waking at once for a
@@ -127,9 +127,9 @@ public struct GitOpsLoop: Service {
         seen.failures = state.failures
         (seen.applied, seen.refused) = state.status.withLock { ($0.lastAppliedRevision, $0.refusedRevision) }
         let prepared = seen.stopping ? nil : await observe(&seen)
-        if seen.isDrift, let plan = prepared?.plan {
+        if seen.isDrift, let plan = prepared?.plan, case .reconcile(let revision, _) = seen.choice {
             state.metrics.recordDrift()
-            logger.warning("drift detected", metadata: ["dcapply.plan": "\(plan.summary)"])
+            logger.warning("drift detected", metadata: ["dcapply.plan": "\(plan.summary)", "git.revision": "\(revision.prefix(12))"], source: ServeLog.source)
         }
         return await carryOut(ReconcilePolicy.decide(seen), seen: seen, prepared: prepared)
     }
@@ -220,7 +220,7 @@ public struct GitOpsLoop: Service {
             let plan = prepared.plan
             var log = logger
             log[metadataKey: "git.revision"] = "\(revision.prefix(12))"
-            log.info("applying", metadata: ["dcapply.plan": "\(plan.summary)"])
+            log.info("applying", metadata: ["dcapply.plan": "\(plan.summary)"], source: ServeLog.source)
             var options = applyOptions
             options.actor = prepared.actor
             // A shutdown (SIGTERM) stops the apply at the next action boundary; the journal
@@ -230,7 +230,7 @@ public struct GitOpsLoop: Service {
             do {
                 _ = try await prepared.local.apply(plan, site: prepared.site, options: options)
             } catch let stopped as ApplyStopped {
-                log.notice("apply stopped for shutdown; the next start resumes it", metadata: ["dcapply.done": "\(stopped.done)", "dcapply.remaining": "\(stopped.remaining)"])
+                log.notice("apply stopped for shutdown; the next start resumes it", metadata: ["dcapply.done": "\(stopped.done)", "dcapply.remaining": "\(stopped.remaining)"], source: ServeLog.source)
                 state.status.withLock { $0.lastError = "\(stopped)" }
                 return .stop
             } catch {
@@ -265,7 +265,7 @@ public struct GitOpsLoop: Service {
                 status.set("Stalled", false, reason: "Succeeded", message: "", at: now)
             }
         }
-        logger.info("reconciled", metadata: ["git.revision": "\(revision.prefix(12))", "dcapply.changes": "\(changes)"])
+        logger.info("reconciled", metadata: ["git.revision": "\(revision.prefix(12))", "dcapply.changes": "\(changes)"], source: ServeLog.source)
     }
 
     private func refuse(_ revision: String, because message: String, reason: String) {
@@ -279,7 +279,7 @@ public struct GitOpsLoop: Service {
             status.set("Ready", false, reason: reason, message: text + kept, at: now)
             status.set("Stalled", true, reason: reason, message: "revision \(revision.prefix(12)) will not be retried; push a fix", at: now)
         }
-        logger.error("revision refused", metadata: ["git.revision": "\(revision.prefix(12))", "dcapply.reason": "\(message)"])
+        logger.error("revision refused", metadata: ["git.revision": "\(revision.prefix(12))", "dcapply.reason": "\(message)"], source: ServeLog.source)
     }
 
     private func fail(_ message: String, reason: String) {
@@ -288,6 +288,6 @@ public struct GitOpsLoop: Service {
             status.lastError = message
             status.set("Ready", false, reason: reason, message: message, at: now)
         }
-        logger.error("reconcile failed", metadata: ["dcapply.error": "\(message)"])
+        logger.error("reconcile failed", metadata: ["dcapply.error": "\(message)"], source: ServeLog.source)
     }
 }

@@ -24,13 +24,13 @@ public final class TrustGate: Sendable {
                limits: InputLimits, logger: Logger) throws -> (refusal: String?, signers: [String]) {
         let report = try repository.authorize(from: applied, to: revision, paths: paths, trustedSigners: trustedSigners, limits: limits)
         for warning in report.warnings where warned.withLock({ $0.insert(warning).inserted }) {
-            logger.warning("commits are not fully checked", metadata: ["dcapply.warning": "\(warning)"])
+            logger.warning("commits are not fully checked", metadata: ["dcapply.warning": "\(warning)"], source: ServeLog.source)
         }
         let signers = Array(Set(report.commits.compactMap(\.signer))).sorted()
         if report.isAllowed {
             if !signers.isEmpty {
                 logger.info("commits authorized", metadata: ["dcapply.signers": "\(signers.joined(separator: ", "))",
-                                                             "dcapply.commits": "\(report.commits.count)"])
+                                                             "dcapply.commits": "\(report.commits.count)"], source: ServeLog.source)
             }
             return (nil, signers)
         }

@@ -2,7 +2,6 @@ import DCApplyCore
 import DCApplyGit
 import DCApplyServer
 import Foundation
-import Synchronization
 import Testing
 
 /// The reconcile loop in process, one pass at a time: an in-memory repository whose branch the
@@ -255,10 +254,4 @@ struct GitOpsLoopTests {
         #expect(serve.git.fetchCount == 0)
         #expect(serve.status.condition("Reconciling")?.reason == "Stopped")
     }
-}
-
-/// A thread-safe count for a `@Sendable` closure.
-final class Counter: Sendable {
-    private let value = Mutex(0)
-    func next() -> Int { value.withLock { $0 += 1; return $0 } }
 }
