@@ -161,6 +161,8 @@ let package = Package(
             dependencies: [
                 "DCApplyServer", "DCApplyGit", "DCApplyCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(

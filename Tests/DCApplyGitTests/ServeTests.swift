@@ -50,7 +50,9 @@ struct ServeTests {
         #expect(daemon.stop() == 0)
     }
 
-    @Test func webhookWithAGoodSignatureTriggersAFetchAndABadOneIsRefused() async throws {
+    /// The signature checks and both headers are tested in process (DCApplyServerTests.ServeRoutesTests);
+    /// this keeps the one thing only the binary shows: a webhook wakes the daemon's loop.
+    @Test func webhookWithAGoodSignatureTriggersAFetch() async throws {
         let fixture = try GitFixture()
         try fixture.addQuickstart()
         let first = try fixture.commit("Quickstart site")
@@ -67,8 +69,6 @@ struct ServeTests {
         let body = #"{"ref":"refs/heads/main"}"#
         let signer = WebhookSignature(secret: "s3cret")
         #expect(try daemon.request("hooks/git", post: body).status == 401)
-        #expect(try daemon.request("hooks/git", post: body, headers: ["X-Hub-Signature-256": "sha256=" + WebhookSignature(secret: "wrong").sign(Array(body.utf8))]).status == 401)
-        try await Task.sleep(for: .milliseconds(500))
         #expect(try daemon.status()["lastAppliedRevision"] as? String == first)
 
         let sent = Date()
@@ -78,25 +78,12 @@ struct ServeTests {
         try await daemon.waitFor("the webhook's revision", timeout: 10) { $0["lastAppliedRevision"] as? String == second }
         let latency = Date().timeIntervalSince(sent)
         FileHandle.standardError.write(Data("serve: webhook → applied: \(String(format: "%.2f", latency)) s\n".utf8))
-
-        // Gitea's header works too.
-        try fixture.edit("manifests/site.yaml", replacing: "\n  replicas: 2\n", with: "\n  replicas: 3\n")
-        let third = try fixture.commit("Three replicas")
-        try fixture.push()
-        #expect(try daemon.request("hooks/git", post: body, headers: ["X-Gitea-Signature": signer.sign(Array(body.utf8))]).status == 202)
-        try await daemon.waitFor("the Gitea webhook's revision", timeout: 10) { $0["lastAppliedRevision"] as? String == third }
         #expect(daemon.stop() == 0)
     }
 
-    @Test func withoutASecretTheWebhookIsOffAndBadFlagsAreRefused() async throws {
+    /// (Without a secret the webhook answers 403: tested in process, ServeRoutesTests.)
+    @Test func badFlagsAreRefused() async throws {
         let fixture = try GitFixture()
-        try fixture.addQuickstart()
-        try fixture.commit("Quickstart site")
-        try fixture.push()
-        let daemon = try ServeDaemon(fixture: fixture, interval: "60s", extra: ["--no-self-heal"])
-        try await daemon.waitUntilListening()
-        #expect(try daemon.request("hooks/git", post: "{}").status == 403)
-        #expect(daemon.stop() == 0)
         let bad = try DCApplyBinary.run(["serve", "--repo", fixture.remote.path, "--branch", "main", "--interval", "soon"], in: fixture.root)
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("--interval takes a duration such as 30s"))
