@@ -80,6 +80,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // dcapply serve: the reconcile loop (a pure policy over observations), HTTP routes and metrics.
+        .target(
+            name: "DCApplyServer",
+            dependencies: [
+                "DCApplyCore", "DCApplyGit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "dcapply",
             dependencies: [
@@ -87,12 +98,11 @@ let package = Package(
                 "DCApplyRedfish",
                 "DCApplyGit",
                 "DCApplyActuators",
+                "DCApplyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Shared by the test targets that run the built binary: finds it (DCAPPLY_BINARY wins) and runs it.
@@ -150,6 +160,15 @@ let package = Package(
         .testTarget(
             name: "DCApplyFuzzTests",
             dependencies: ["DCApplyFuzz", "DCApplyCore"]
+        ),
+        .testTarget(
+            name: "DCApplyServerTests",
+            dependencies: [
+                "DCApplyServer", "DCApplyGit", "DCApplyCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "DCApplyGitTests",

@@ -68,6 +68,9 @@ public protocol GitSource: Sendable {
     func entry(at commit: String, path: String) throws -> GitTreeEntry?
     /// The bytes of the file at `path` in the commit's tree, or nil when there is no such file.
     func read(at commit: String, path: String) throws -> Data?
+    /// The commit a revision names, with its author, committer and raw signature (a root
+    /// commit too, which `commits(from:to:)` cannot name a base for).
+    func commit(_ revision: String) throws -> GitCommit
     /// The commits reachable from `head` and not from `base`, oldest first, each with its author,
     /// committer and raw signature.
     func commits(from base: String, to head: String) throws -> [GitCommit]

@@ -7,8 +7,11 @@ import Testing
 /// way the next start resumes the same apply, and `state history` shows it resumed.
 @Suite("dcapply serve and signals", .serialized, .timeLimit(.minutes(3)))
 struct ServeSignalTests {
-    /// Every action of the quickstart's first apply (10 actions, one at a time) takes 1 s.
-    static let slow = ["DCAPPLY_FAILPOINTS": "apply.action=sleep:1000"]
+    /// The quickstart's first apply (10 actions, one at a time): the first two are quick, each
+    /// from the third on takes 3 s, so the apply is under way for 24 s; a test process slowed
+    /// by a loaded machine still stops it in the middle (a 1 s window for all ten was missed
+    /// under the full `swift test` on two shared cores).
+    static let slow = ["DCAPPLY_FAILPOINTS": "apply.action=sleep:3000@3+"]
 
     enum Stop: String, CaseIterable { case sigterm, sigkill }
 
@@ -23,11 +26,11 @@ struct ServeSignalTests {
         let daemon = try ServeDaemon(fixture: fixture, interval: "60s", extra: ["--parallelism", "1"], environment: Self.slow)
         try await daemon.waitUntilListening()
         try await daemon.waitFor("the apply to start", timeout: 30) { _ in daemon.log.contains("[dcapply] applying") }
-        try await Task.sleep(for: .milliseconds(2500))  // two or three actions done, the rest not started
+        try await Task.sleep(for: .milliseconds(1000))  // two actions done, the third in flight, the rest not started
         switch stop {
         case .sigterm:
             let started = Date()
-            // Stops at the next action boundary: the one action in flight (1 s) finishes first.
+            // Stops at the next action boundary: the one action in flight (3 s) finishes first.
             #expect(daemon.stop(timeout: 20) == 0, "\(daemon.log)")
             FileHandle.standardError.write(Data("serve: SIGTERM during an apply → exit in \(String(format: "%.2f", Date().timeIntervalSince(started))) s\n".utf8))
             #expect(daemon.log.contains("apply stopped for shutdown; the next start resumes it"), "\(daemon.log)")

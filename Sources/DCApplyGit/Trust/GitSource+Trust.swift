@@ -68,7 +68,7 @@ extension GitSource {
         let policies = try applied.map { try snapshot($0).policies } ?? []
         let anchor = TrustAnchor.choose(appliedRevision: applied, policies: policies, trustedSigners: trustedSigners)
         if case .none = anchor { return CommitAuthorizer.authorize([], anchor: anchor) }
-        let commits = try applied.map { try self.commits(from: $0, to: head) } ?? [try singleCommit(head)]
+        let commits = try applied.map { try self.commits(from: $0, to: head) } ?? [try commit(head)]
         // Only what head changes against the applied revision is applied; a change the range
         // reverts again never reaches the site, so a refused commit can be cured by a revert.
         let net = try applied.map { Self.changes(from: try snapshot($0), to: try snapshot(head), limits: limits) }
@@ -101,12 +101,5 @@ extension GitSource {
             }
         }
         return report
-    }
-
-    /// The commit `id` itself.
-    func singleCommit(_ id: String) throws -> GitCommit {
-        if let repository = self as? LibGit2Repository { return try repository.commit(id) }
-        if let found = try commits(from: id + "^", to: id).last(where: { $0.id == id }) { return found }
-        throw GitError(.notFound, "cannot read the commit \(id.prefix(12))")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DCApplyCore
 import DCApplyGit
+import DCApplyServer
 import Foundation
 import Hummingbird
 import Logging
@@ -101,10 +102,10 @@ struct Serve: AsyncParsableCommand {
             status.set("Ready", false, reason: "Progressing", message: "the first pass has not finished", at: Date())
             status.set("Stalled", false, reason: "Progressing", message: "", at: Date())
             let state = ServeState(status: status)
-            let loop = GitOpsLoop(repository: repository, branch: branch, paths: path, interval: intervalSeconds ?? 30, selfHeal: selfHeal,
-                                  parallelism: parallelism,
+            var loop = GitOpsLoop(repository: repository, branch: branch, paths: path, interval: intervalSeconds ?? 30, selfHeal: selfHeal,
                                   reconciler: reconciler, state: state, logger: logger, trust: trust,
-                                  destroyLimit: destroy.allowDestroy ? nil : destroy.threshold)
+                                  applyOptions: ApplyOptions(parallelism: parallelism, failpoints: try Failpoints.fromEnvironment()))
+            loop.destroyLimit = destroy.allowDestroy ? nil : destroy.threshold
             guard let address else { return }
             let app = Application(
                 router: ServeRoutes.router(state: state, webhook: webhook),

@@ -2,41 +2,43 @@ import DCApplyCore
 import Foundation
 
 /// A Flux-style condition: `Ready`, `Reconciling` or `Stalled`.
-struct ServeCondition: Codable, Sendable, Equatable {
-    var type: String
-    var status: String
-    var reason: String
-    var message: String
-    var lastTransitionTime: Date
+public struct ServeCondition: Codable, Sendable, Equatable {
+    public var type: String
+    /// `True` or `False`.
+    public var status: String
+    public var reason: String
+    public var message: String
+    public var lastTransitionTime: Date
 }
 
 /// What the daemon reports on `/status`: the revisions it applied and attempted, the last
 /// error, drift, and its conditions. Written on every exit path of a reconcile pass.
-struct ServeStatus: Codable, Sendable {
-    var repository: String
-    var branch: String
-    var path: String
-    var selfHeal: Bool
+public struct ServeStatus: Codable, Sendable {
+    public var repository: String
+    public var branch: String
+    public var path: String
+    public var selfHeal: Bool
     /// The revision the site is converged to; nil until the first success.
-    var lastAppliedRevision: String?
+    public var lastAppliedRevision: String?
     /// The newest revision a pass tried, good or not.
-    var lastAttemptedRevision: String?
+    public var lastAttemptedRevision: String?
     /// The revision refused as invalid or unsatisfiable, until a newer one arrives.
-    var refusedRevision: String?
-    var lastError: String?
-    var lastReconcileTime: Date?
-    var lastSuccessTime: Date?
-    var lastAppliedTime: Date?
+    public var refusedRevision: String?
+    public var lastError: String?
+    public var lastReconcileTime: Date?
+    public var lastSuccessTime: Date?
+    public var lastAppliedTime: Date?
     /// The drift the last pass found against the applied revision (nil when none), and whether it was corrected.
-    var drift: String?
+    public var drift: String?
     /// The last drift any pass found (kept after clean passes), and when: a drift corrected
     /// within one interval is still visible to a monitor that polls less often.
-    var lastDrift: String?
-    var lastDriftTime: Date?
-    var reconcileCount = 0
-    var conditions: [ServeCondition] = []
+    public var lastDrift: String?
+    public var lastDriftTime: Date?
+    public var reconcileCount = 0
+    public var conditions: [ServeCondition] = []
 
-    init(repository: String, branch: String, path: String, selfHeal: Bool) {
+    /// The status of a daemon that has not reconciled yet.
+    public init(repository: String, branch: String, path: String, selfHeal: Bool) {
         self.repository = repository
         self.branch = branch
         self.path = path
@@ -44,7 +46,7 @@ struct ServeStatus: Codable, Sendable {
     }
 
     /// Sets a condition, keeping its transition time when its status does not change.
-    mutating func set(_ type: String, _ status: Bool, reason: String, message: String, at now: Date) {
+    public mutating func set(_ type: String, _ status: Bool, reason: String, message: String, at now: Date) {
         let text = status ? "True" : "False"
         if let index = conditions.firstIndex(where: { $0.type == type }) {
             let changed = conditions[index].status != text
@@ -55,11 +57,14 @@ struct ServeStatus: Codable, Sendable {
         }
     }
 
-    func condition(_ type: String) -> ServeCondition? { conditions.first { $0.type == type } }
+    /// The condition of this type, if set.
+    public func condition(_ type: String) -> ServeCondition? { conditions.first { $0.type == type } }
 
-    var isReady: Bool { lastAppliedRevision != nil }
+    /// A revision is applied: the site runs it.
+    public var isReady: Bool { lastAppliedRevision != nil }
 
-    var json: String {
+    /// The status as `/status` serves it: sorted keys, ISO 8601 dates, secrets redacted.
+    public var json: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601

@@ -3,20 +3,17 @@ import Foundation
 import Hummingbird
 
 /// The daemon's HTTP surface: health, readiness, metrics, status and the git webhook.
-enum ServeRoutes {
-    static func router(state: ServeState, webhook: WebhookSignature?) -> Router<BasicRequestContext> {
+public enum ServeRoutes {
+    /// The routes over the daemon's shared state; without `webhook` POST /hooks/git answers 403.
+    public static func router(state: ServeState, webhook: WebhookSignature?) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in text("ok\n") }
         // Ready to serve means a revision is applied (the site runs it, and the webhook must stay
         // reachable to push a fix); the Ready condition is about the last pass. When they differ
         // the body says so, so a probe and /status never contradict each other silently.
         router.get("readyz") { _, _ in
-            let (ready, error, revision, condition) = state.status.withLock { ($0.isReady, $0.lastError, $0.lastAppliedRevision, $0.condition("Ready")) }
-            guard ready else { return text("not ready: \(error ?? "no revision applied yet")\n", status: .serviceUnavailable) }
-            if let condition, condition.status == "False" {
-                return text("ready: serving revision \(revision.map { String($0.prefix(12)) } ?? "?"); Ready=False (\(condition.reason)): \(condition.message)\n")
-            }
-            return text("ready\n")
+            let (ready, body) = readiness(state.status.withLock { $0 })
+            return text(body, status: ready ? .ok : .serviceUnavailable)
         }
         router.get("metrics") { _, _ in
             text(state.metrics.text, contentType: "text/plain; version=0.0.4; charset=utf-8")
@@ -41,6 +38,17 @@ enum ServeRoutes {
             return text("fetch scheduled\n", status: .accepted)
         }
         return router
+    }
+
+    /// What `/readyz` answers: whether a revision is applied (200, else 503) and the body, which
+    /// names the Ready condition when the last pass did not succeed.
+    public static func readiness(_ status: ServeStatus) -> (ready: Bool, body: String) {
+        guard status.isReady else { return (false, "not ready: \(status.lastError ?? "no revision applied yet")\n") }
+        if let condition = status.condition("Ready"), condition.status == "False" {
+            let revision = status.lastAppliedRevision.map { String($0.prefix(12)) } ?? "?"
+            return (true, "ready: serving revision \(revision); Ready=False (\(condition.reason)): \(condition.message)\n")
+        }
+        return (true, "ready\n")
     }
 
     static func text(_ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {

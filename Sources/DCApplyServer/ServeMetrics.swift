@@ -2,8 +2,9 @@ import Prometheus
 import Synchronization
 
 /// The daemon's Prometheus metrics, served as text on `/metrics`.
-final class ServeMetrics: Sendable {
-    let registry = PrometheusCollectorRegistry()
+public final class ServeMetrics: Sendable {
+    /// The registry the metrics live in.
+    public let registry = PrometheusCollectorRegistry()
     private let reconciles: [String: Counter]
     private let duration: DurationHistogram
     private let lastSuccess: Gauge
@@ -13,7 +14,8 @@ final class ServeMetrics: Sendable {
     private let fetchFailures: Counter
     private let revision = Mutex<(sha: String, gauge: Gauge)?>(nil)
 
-    init() {
+    /// The daemon's metrics, all at zero.
+    public init() {
         let registry = self.registry
         reconciles = Dictionary(uniqueKeysWithValues: ["success", "failure", "refused"].map { result in
             (result, registry.makeCounter(descriptor: Self.name("reconcile", "total", "Reconcile passes by result: success, failure (retried), refused (invalid or unsatisfiable revision)"),
@@ -30,19 +32,24 @@ final class ServeMetrics: Sendable {
         fetchFailures = registry.makeCounter(descriptor: Self.name("fetch_failures", "total", "Fetches of the branch that failed"))
     }
 
-    func recordPass(result: String, duration elapsed: Swift.Duration, at unixTime: Double) {
+    /// Counts a pass by its result (success, failure, refused) and records how long it took.
+    public func recordPass(result: String, duration elapsed: Swift.Duration, at unixTime: Double) {
         reconciles[result]?.increment()
         duration.record(elapsed)
         if result == "success" { lastSuccess.set(unixTime) }
     }
 
-    func recordDrift() { drift.increment() }
-    func recordApplied(_ count: Int) { changesApplied.increment(by: Int64(count)) }
-    func recordRefused() { refused.increment() }
-    func recordFetchFailure() { fetchFailures.increment() }
+    /// Counts a pass that found drift.
+    public func recordDrift() { drift.increment() }
+    /// Adds the changes an apply carried out.
+    public func recordApplied(_ count: Int) { changesApplied.increment(by: Int64(count)) }
+    /// Counts a refused revision.
+    public func recordRefused() { refused.increment() }
+    /// Counts a failed fetch.
+    public func recordFetchFailure() { fetchFailures.increment() }
 
     /// `dcapply_revision_info{revision="…"} 1` for the applied revision.
-    func setRevision(_ sha: String) {
+    public func setRevision(_ sha: String) {
         revision.withLock { current in
             guard current?.sha != sha else { return }
             if let old = current?.gauge { registry.unregisterGauge(old) }
@@ -52,7 +59,8 @@ final class ServeMetrics: Sendable {
         }
     }
 
-    var text: String { registry.emitToString() }
+    /// The metrics in Prometheus' text format.
+    public var text: String { registry.emitToString() }
 
     /// `dcapply_<metric>_<unit>`.
     private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

@@ -1,0 +1,7 @@
+import Synchronization
+
+/// A thread-safe count for a `@Sendable` closure.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+}
