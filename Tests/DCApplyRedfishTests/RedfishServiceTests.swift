@@ -131,7 +131,8 @@ struct RedfishServiceTests {
         }
     }
 
-    @Test func serverErrorsMalformedJSONAndSlowAnswersDegradeWithWarnings() async throws {
+    @Test(.timeLimit(.minutes(2)))
+    func serverErrorsMalformedJSONAndSlowAnswersDegradeWithWarnings() async throws {
         let python = try RedfishServices.program("python3")
         let port = RedfishServices.freePort()
         let script = RedfishServices.fixtures.appendingPathComponent("faulty_redfish.py").path
@@ -141,11 +142,9 @@ struct RedfishServiceTests {
             let site = try RedfishTestSupport.site("endpoints: [\"http://127.0.0.1:\(port)\"]", in: folder)
             var settings = RedfishTestSupport.fastSettings
             settings.requestTimeout = 1
-            let started = ContinuousClock.now
+            // No hang: the test's time limit bounds it, and the warnings below prove the 1 s
+            // timeout cut the slow Storage (it answers after 3 s).
             let (nodes, diagnostics) = try await RedfishTestSupport.provider(site, settings: settings).observe(site: site)
-            // No hang, even on a loaded machine; the warnings below prove the 1 s timeout cut the
-            // slow Storage (it answers after 3 s).
-            #expect(ContinuousClock.now - started < .seconds(30))
             #expect(!diagnostics.hasErrors, "\(diagnostics)")
             let node = try #require(nodes.first)
             #expect(node.name == "faulty-sys1")
