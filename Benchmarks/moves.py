@@ -354,7 +354,7 @@ def main(argv=None):
     ap.add_argument("--loads", default="0.6,0.4", help="sitegen --load values")
     ap.add_argument("--demand", default="0.05,0.2", help="fractions of workloads changed")
     ap.add_argument("--scenarios", default="replan,demand,node,rack")
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", default="1", help="sitegen seeds, such as 1,2,3")
     ap.add_argument("--time-limit", type=float, default=120, help="seconds per MILP")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per dcapply call")
     ap.add_argument("--out", default="moves.json")
@@ -374,7 +374,7 @@ def main(argv=None):
     keep = args.work is not None
     args.work = os.path.abspath(args.work) if keep else tempfile.mkdtemp(prefix="dcapply-moves-")
     os.makedirs(args.work, exist_ok=True)
-    meta = R.describe(argparse.Namespace(dcapply=args.dcapply, seed=args.seed))
+    meta = R.describe(argparse.Namespace(dcapply=args.dcapply, seed=args.seeds))
     import highspy
     meta["highs"] = highspy.Highs().version() if hasattr(highspy.Highs(), "version") else None
     results = {"meta": meta, "notModelled": NOT_MODELLED, "runs": []}
@@ -382,38 +382,39 @@ def main(argv=None):
     problems = []
     t0 = time.monotonic()
     try:
-        for load in [float(x) for x in args.loads.split(",")]:
-            for n in sizes:
-                d = os.path.join(args.work, "n%d-l%g" % (n, load))
-                if not os.path.exists(os.path.join(d, "sitegen.json")):
-                    sitegen.generate(n, d, seed=args.seed, load=load)
-                model = R.Model(sitegen.load_site(d))
-                base = os.path.join(args.work, "n%d-l%g.db" % (n, load))
-                for f in glob.glob(base + "*"):
-                    os.unlink(f)
-                r = R.run_measured([args.dcapply, "apply", d, "--yes", "--output", "json",
-                                    "--state", "sqlite:" + base], args.work, args.timeout)
-                if r["timedOut"] or r["rc"] not in (0, 1):
-                    problems.append("%d nodes load %g: apply failed: %s" % (n, load, r["stderr"][-300:]))
-                    continue
-                s = R.run_measured([args.dcapply, "state", "show", "-o", "json", "--state",
-                                    "sqlite:" + base], args.work, args.timeout)
-                applied = R.parse_json(s["stdout"]) or {}
-                before = R.placement_of(applied)
-                for sc in scenarios(args, model, before):
-                    rec = run_scenario(args, R, model, d, base, before, sc, n, load)
-                    results["runs"].append(rec)
-                    rows.append(rec)
-                    problems.extend(rec.get("problems", []))
-                    print_row(R, rec, flush=True)
+        for load, n, seed in [(float(lo), n, int(sd)) for lo in args.loads.split(",")
+                              for n in sizes for sd in args.seeds.split(",")]:
+            args.seed = seed
+            d = os.path.join(args.work, "n%d-l%g-s%d" % (n, load, seed))
+            if not os.path.exists(os.path.join(d, "sitegen.json")):
+                sitegen.generate(n, d, seed=seed, load=load)
+            model = R.Model(sitegen.load_site(d))
+            base = d + ".db"
+            for f in glob.glob(base + "*"):
+                os.unlink(f)
+            r = R.run_measured([args.dcapply, "apply", d, "--yes", "--output", "json",
+                                "--state", "sqlite:" + base], args.work, args.timeout)
+            if r["timedOut"] or r["rc"] not in (0, 1):
+                problems.append("%d nodes load %g: apply failed: %s" % (n, load, r["stderr"][-300:]))
+                continue
+            s = R.run_measured([args.dcapply, "state", "show", "-o", "json", "--state",
+                                "sqlite:" + base], args.work, args.timeout)
+            applied = R.parse_json(s["stdout"]) or {}
+            before = R.placement_of(applied)
+            for sc in scenarios(args, model, before):
+                rec = run_scenario(args, R, model, d, base, before, sc, n, load)
+                results["runs"].append(rec)
+                rows.append(rec)
+                problems.extend(rec.get("problems", []))
+                print_row(R, rec, flush=True)
                 write(args.out, results)
     finally:
         if not keep:
             shutil.rmtree(args.work, ignore_errors=True)
     print()
-    R.table(["nodes", "load", "scenario", "replicas", "kept", "forced", "dcapply moves",
+    R.table(["nodes", "load", "seed", "scenario", "replicas", "kept", "forced", "dcapply moves",
              "evicted", "disrupted", "minimum", "ratio", "unplaced", "MILP s", "proven"],
-            [[r["nodes"], r["load"], r["scenario"], r["replicas"], r.get("kept", "-"),
+            [[r["nodes"], r["load"], r["seed"], r["scenario"], r["replicas"], r.get("kept", "-"),
               r.get("forced", "-"), R.fmt(r.get("moves"), "%d"), R.fmt(r.get("keptEvicted"), "%d"),
               R.fmt(r.get("disrupted"), "%d"), R.fmt(r.get("minimum"), "%d"),
               ratio_text(r), R.fmt(r.get("unplaced"), "%d"), R.fmt(r.get("milpSeconds"), "%.1f"),
@@ -481,10 +482,10 @@ def scenarios(args, model, before):
 
 def run_scenario(args, R, model, d, base, before, sc, n, load):
     name, counts, failed_names = sc
-    rec = {"nodes": n, "load": load, "scenario": name, "problems": [],
+    rec = {"nodes": n, "load": load, "seed": args.seed, "scenario": name, "problems": [],
            "replicas": sum(counts.values()), "failedNodes": failed_names}
-    tag = "%d nodes load %g %s" % (n, load, name)
-    db = os.path.join(args.work, "n%d-l%g-%s.db" % (n, load, name))
+    tag = "%d nodes load %g seed %d %s" % (n, load, args.seed, name)
+    db = "%s-%s.db" % (d, name)
     for f in glob.glob(db + "*"):
         os.unlink(f)
     for f in glob.glob(base + "*"):
@@ -543,6 +544,9 @@ def run_scenario(args, R, model, d, base, before, sc, n, load):
     if rec["minimum"] > rec["disrupted"]:
         rec["problems"].append("%s: the MILP's minimum %d is above dcapply's %d: the models differ"
                                % (tag, rec["minimum"], rec["disrupted"]))
+    if rec["minimum"] < rec["forced"]:
+        rec["problems"].append("%s: the MILP's minimum %d is below the %d replicas on failed nodes"
+                               % (tag, rec["minimum"], rec["forced"]))
     if name == "replan" and rec["minimum"] != 0:
         rec["problems"].append("%s: self-check failed: minimum %d on a no-change re-plan"
                                % (tag, rec["minimum"]))
@@ -550,8 +554,8 @@ def run_scenario(args, R, model, d, base, before, sc, n, load):
 
 
 def print_row(R, r, flush=False):
-    print("   %s nodes, load %s, %s: dcapply %s disrupted (%s moved, %s evicted), minimum %s%s, "
-          "MILP %ss %s" % (r["nodes"], r["load"], r["scenario"], R.fmt(r.get("disrupted"), "%d"),
+    print("   %s nodes, load %s, seed %s, %s: dcapply %s disrupted (%s moved, %s evicted), minimum %s%s, "
+          "MILP %ss %s" % (r["nodes"], r["load"], r["seed"], r["scenario"], R.fmt(r.get("disrupted"), "%d"),
                            R.fmt(r.get("moves"), "%d"), R.fmt(r.get("keptEvicted"), "%d"),
                            R.fmt(r.get("minimum"), "%d"), "" if r.get("proven", True) else " (not proven)",
                            R.fmt(r.get("milpSeconds"), "%.1f"), r.get("milpStatus", "-")), flush=flush)
