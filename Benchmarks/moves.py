@@ -539,6 +539,11 @@ def run_scenario(args, R, model, d, base, before, sc, n, load):
     if mviol:
         rec["problems"].append("%s: the MILP's solution fails the checker: %s" % (tag, mviol[0]))
     ma = R.placement_of(res["target"])
+    # Where the two differ, for whoever looks into a gap: replicas new in either target, and
+    # kept ones that either moves.
+    show = lambda p, keys: {"%s[%d]" % k: list(p[k]) for k in sorted(keys) if k in p}
+    rec["dcapplyChanged"] = show(after, {k for k in after if before.get(k) != after[k]})
+    rec["milpChanged"] = show(ma, {k for k in ma if before.get(k) != ma[k]})
     rec["milpMoves"] = sum(1 for k in kept if k in ma and ma[k] != before[k])
     rec["milpEvicted"] = sum(1 for k in kept if k not in ma)
     if rec["minimum"] > rec["disrupted"]:
