@@ -115,7 +115,6 @@ def solve_min_disruption(model, before, counts, failed, floor, time_limit, start
     gk = keys.index("gpus") if "gpus" in keys else None
     xvar = {}   # (w, idx, node) -> col, gang or not
     pvar = {}   # (w, idx) -> [(col, coef)]: 1 when placed
-    kept_terms = []  # stay columns of kept replicas (objective: minimise kept - sum(stay))
     kept = 0
     uvar, svar = {}, {}  # colocate domain chosen by a gang replica; a kept gang staying
     for w in model.workloads:
@@ -168,7 +167,6 @@ def solve_min_disruption(model, before, counts, failed, floor, time_limit, start
                         svar[(name, idx)] = (s, prev_idx)
                         for i in prev_idx:
                             row(-1e30, 0, [(s, 1.0), (xvar[(name, idx, i)], -1.0)])
-                        kept_terms.append(s)
             else:
                 xs = []
                 for i in fits:
@@ -188,8 +186,7 @@ def solve_min_disruption(model, before, counts, failed, floor, time_limit, start
                     kept += 1
                     if len(prev) == 1 and (name, idx, model.index[prev[0]]) in xvar:
                         c = xvar[(name, idx, model.index[prev[0]])]
-                        col_cost[c] -= 1.0
-                        kept_terms.append(c)
+                        col_cost[c] -= 1.0  # staying earns 1: minimise kept - stays
         # At least as many placed as dcapply's plan.
         row(float(floor.get(name, 0)), 1e30, placed_terms)
         # Spread: at most maxPerDomain replicas per domain value.
@@ -339,6 +336,72 @@ def start_point(model, start, start_on, ncol, xvar, pvar, uvar, svar, hvar, wvar
     return sol
 
 
+# --- self-test: small cases whose minimum is known by hand ---------------------------------------
+
+def selftest():
+    """Solve hand-made cases with known minima; return the failures (empty when all pass)."""
+    sys.path.insert(0, HERE)
+    import run as R
+
+    def node(name, rack, leaf, health="healthy"):
+        return {"name": name, "labels": {"rack": rack, "leaf": leaf}, "pool": "p",
+                "cap": {"gpus": 8.0, "cpuCores": 112.0, "memoryGiB": 2048.0},
+                "idleW": 1000.0, "maxW": 9000.0, "health": health, "powerState": "on"}
+
+    def wl(name, gpus, replicas, redundancy=None, colocate=None):
+        return {"name": name, "pool": "p", "replicas": replicas, "gpus": gpus,
+                "res": {"gpus": float(gpus)}, "redundancy": redundancy, "colocate": colocate,
+                "priority": 0}
+
+    def site(nodes, workloads, caps=None, warm=0):
+        return {"nodes": nodes, "workloads": workloads, "keepWarm": warm, "pools": {"p": {}},
+                "policies": {"one-per-rack": ("rack", 1)},
+                "caps": caps or {n["labels"]["rack"]: 1e9 for n in nodes}}
+
+    cases = []
+    # 1. A new gang needs leaf A's two nodes whole: the replica on n1 must move to n3 (1 move).
+    m = R.Model(site([node("n1", "r1", "A"), node("n2", "r1", "A"), node("n3", "r2", "B")],
+                     [wl("a", 4, 1), wl("b", 4, 1), wl("g", 16, 1, colocate="leaf")]))
+    cases.append(("gang forces one move", m, {("a", 0): ("n1",), ("b", 0): ("n3",)}, set(),
+                  {"a": 1, "b": 1, "g": 1}, 1))
+    # 2. The same without the gang: nothing needs to move.
+    cases.append(("no change, no move", m, {("a", 0): ("n1",), ("b", 0): ("n3",)}, set(),
+                  {"a": 1, "b": 1}, 0))
+    # 3. n1 fails with two replicas; n2 has room for both: exactly the 2 forced moves.
+    m3 = R.Model(site([node("n1", "r1", "A"), node("n2", "r2", "A")], [wl("a", 4, 2)]))
+    cases.append(("node failure", m3, {("a", 0): ("n1",), ("a", 1): ("n1",)}, {"n1"},
+                  {"a": 2}, 2))
+    # 4. Spread: at most one replica per rack. a[1] sits on rack r1 beside a[0] (an old
+    #    placement); one of the two must move to rack r2.
+    m4 = R.Model(site([node("n1", "r1", "A"), node("n2", "r1", "A"), node("n3", "r2", "B")],
+                      [wl("a", 2, 2, redundancy="one-per-rack")]))
+    cases.append(("spread forces one move", m4, {("a", 0): ("n1",), ("a", 1): ("n2",)}, set(),
+                  {"a": 2}, 1))
+    # 5. Power: rack r1's cap (12 kW) allows one node at 8 GPUs (9 kW) plus one idle (1 kW),
+    #    not a second busy node: the new replica must go to r2, nothing moves.
+    m5 = R.Model(site([node("n1", "r1", "A"), node("n2", "r1", "A"), node("n3", "r2", "B")],
+                      [wl("a", 8, 2)], caps={"r1": 12000.0, "r2": 1e9}))
+    cases.append(("power cap steers the new replica", m5, {("a", 0): ("n1",)}, set(), {"a": 2}, 0))
+    # 6. The same cap, but both replicas sat on r1 before (say the cap was raised, then
+    #    lowered): one must move to r2.
+    cases.append(("power cap forces one move", m5, {("a", 0): ("n1",), ("a", 1): ("n2",)}, set(),
+                  {"a": 2}, 1))
+    failures = []
+    for name, model, before, failed_names, counts, want in cases:
+        failed = {model.index[x] for x in failed_names}
+        floor = dict(counts)  # every replica placed
+        res = solve_min_disruption(model, before, counts, failed, floor, 30)
+        got = res.get("minimum")
+        viol = R.check_plan(model, res["target"], failed=failed, replica_counts=counts)[0] \
+            if "target" in res else ["no solution: " + res["status"]]
+        ok = got == want and not viol
+        print("   selftest %-34s minimum %s (want %d)%s" % (name, got, want,
+                                                             "" if ok else "  FAILED " + "; ".join(viol[:2])))
+        if not ok:
+            failures.append(name)
+    return failures
+
+
 # --- the benchmark -----------------------------------------------------------------------------
 
 def main(argv=None):
@@ -359,8 +422,14 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=300, help="seconds per dcapply call")
     ap.add_argument("--out", default="moves.json")
     ap.add_argument("--work", default=None, help="keep sites and states here")
+    ap.add_argument("--selftest", action="store_true",
+                    help="only solve small hand-made cases with known minima, then exit")
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args(argv)
+    if args.selftest:
+        failures = selftest()
+        print("selftest: %s" % ("all passed" if not failures else "FAILED: " + ", ".join(failures)))
+        return 1 if failures else 0
     sizes = R.parse_sizes(args.sizes)
     if any(n > MAX_NODES for n in sizes):
         print("error: the exact MILP is for sites of at most %d nodes" % MAX_NODES, file=sys.stderr)
@@ -376,7 +445,8 @@ def main(argv=None):
     os.makedirs(args.work, exist_ok=True)
     meta = R.describe(argparse.Namespace(dcapply=args.dcapply, seed=args.seeds))
     import highspy
-    meta["highs"] = highspy.Highs().version() if hasattr(highspy.Highs(), "version") else None
+    solver = highspy.Highs()
+    meta["highs"] = solver.version() if hasattr(solver, "version") else None
     results = {"meta": meta, "notModelled": NOT_MODELLED, "runs": []}
     rows = []
     problems = []
