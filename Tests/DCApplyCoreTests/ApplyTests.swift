@@ -131,7 +131,7 @@ struct ExecutorTests {
         #expect(powers > 0)
         let store = InMemoryStateStore(), provider = RecordingProvider()
         let outcome = try await Self.run(plan, site, store: store, provider: provider,
-                                         options: ApplyOptions(parallelism: 1, backoffMS: 1, failpoints: try Failpoints(parsing: "provider.call=error@1,provider.call=error@2")))
+                                         options: ApplyOptions(parallelism: 1, failpoints: try Failpoints(parsing: "provider.call=error@1,provider.call=error@2"), clock: ManualWallClock()))
         #expect(outcome.succeeded)
         #expect(outcome.providerCalls == powers + 2, "two failed calls, retried")
         #expect(provider.count == powers, "the failpoint fires before the call reaches the hardware")
@@ -141,7 +141,7 @@ struct ExecutorTests {
         let site = Self.site()
         let plan = site.plan()
         let outcome = try await Self.run(plan, site, store: InMemoryStateStore(), provider: RecordingProvider(),
-                                         options: ApplyOptions(parallelism: 1, maxAttempts: 3, backoffMS: 1, failpoints: try Failpoints(parsing: "provider.call=error@1+")))
+                                         options: ApplyOptions(parallelism: 1, maxAttempts: 3, failpoints: try Failpoints(parsing: "provider.call=error@1+"), clock: ManualWallClock()))
         #expect(!outcome.succeeded)
         #expect(outcome.failed.allSatisfy { $0.error.contains("gave up after 3 attempts") })
     }
@@ -262,7 +262,9 @@ struct JournalTests {
     @Test func aHolderOnAnotherHostIsNeitherAliveNorDead() {
         let remote = LockHolder(host: "elsewhere.example", pid: 1, processStart: nil, since: Date(), command: "apply")
         #expect(remote.isAlive == nil)
-        #expect(DCApplyError.locked(by: remote, path: "x").description.contains("state unlock --force"))
+        let error = DCApplyError.locked(by: remote, path: "x")
+        #expect(error.description == "the state store x is locked by \(remote); it runs on another host", "the core names no flag")
+        #expect(error.hint == .breakLockOfRemoteHolder, "the shell words the remedy")
     }
 
     @Test func failpointsParseAndCount() throws {

@@ -213,6 +213,6 @@ struct CLITests {
         #expect(missing.stderr.contains("error: does-not-exist/: no such file or directory"))
         let state = try scratch.run(["plan", scratch.manifests, "--state", "mysql://x"])
         #expect(state.exitCode == 1)
-        #expect(state.stderr.contains("unknown --state \"mysql://x\""))
+        #expect(state.stderr.contains("error: unknown --state \"mysql://x\": expected sqlite:PATH or postgres://...\n"), "\(state.stderr)")
     }
 }

@@ -141,7 +141,7 @@ extension Executor {
                 try store.recordStep(apply: context.journal, JournalStep(index: i, state: .started, attempts: attempts[i] ?? call), change: plan.changes[i])
             }
             logger.warning("retrying after a transient actuator error", metadata: ["dcapply.actuator": "\(actuator.name)", "dcapply.actions": "\(retry.count)"])
-            try await Task.sleep(nanoseconds: UInt64(backoffMS(call)) * 1_000_000)
+            try await options.clock.sleep(for: Swift.Duration.milliseconds(backoffMS(call)))
             call += 1
             pending = pending.filter { retry[$0] != nil }
         }

@@ -18,9 +18,12 @@ public struct ApplyOptions: Sendable {
     /// ones in flight finish and are journalled, and the apply ends with `ApplyStopped`, its
     /// journal left open for the next run to resume (a daemon told to shut down).
     public var shouldStop: @Sendable () -> Bool
+    /// What backoff waits on and the apply record's times are read from.
+    public var clock: any WallClock
 
     public init(parallelism: Int = 8, maxAttempts: Int = 4, backoffMS: Int = 200, maxBackoffMS: Int = 5000, failpoints: Failpoints = .none,
-                actor: String? = nil, shouldStop: @escaping @Sendable () -> Bool = { false }) {
+                actor: String? = nil, shouldStop: @escaping @Sendable () -> Bool = { false }, clock: any WallClock = SystemWallClock()) {
+        self.clock = clock
         self.actor = actor
         self.shouldStop = shouldStop
         self.parallelism = max(1, parallelism)
@@ -111,7 +114,7 @@ public struct Executor: Sendable {
     /// Applies a new plan. The caller holds the apply lock.
     public func apply(_ plan: Plan, desired: DesiredState, observed: ObservedState,
                       provider: @Sendable (Site) throws -> any HardwareProvider) async throws -> ApplyOutcome {
-        let started = Date()
+        let started = options.clock.now
         let id = try store.beginApply(planJSON: plan.json, baseSerial: plan.stateSerial, user: Self.user, host: ProcessInfo.processInfo.hostName, startedAt: started)
         return try await run(journal: id, plan: plan, desired: desired, observed: observed, provider: provider, already: [:], started: started, resumed: false)
     }
@@ -137,7 +140,7 @@ public struct Executor: Sendable {
             }
         }
         return try await run(journal: unfinished.id, plan: plan, desired: desired, observed: observed, provider: provider,
-                             already: already, priorAttempts: attempts, started: Date(), resumed: true)
+                             already: already, priorAttempts: attempts, started: options.clock.now, resumed: true)
     }
 
     /// Closes an unfinished apply without running anything more: records what was done (and
@@ -149,7 +152,7 @@ public struct Executor: Sendable {
         }
         let base = try store.load()
         let target = PartialTarget.fold(plan, done: done, base: base.target, observed: observed)
-        let record = Self.record(plan, started: unfinished.startedAt, status: .interrupted, done: done.count, failed: 0,
+        let record = Self.record(plan, started: unfinished.startedAt, finished: options.clock.now, status: .interrupted, done: done.count, failed: 0,
                                  skipped: plan.changes.count - done.count, user: unfinished.user, host: unfinished.host)
         let stored = try store.finishApply(unfinished.id, target: target, estimatedW: Self.draws(plan, base: base, done: done, total: done.count == plan.changes.count),
                                            powerStates: [:], record: record)
@@ -285,7 +288,7 @@ public struct Executor: Sendable {
         }
         let skipped = (0..<count).filter { state[$0] == .skipped || state[$0] == nil }
         let status: ApplyStatus = resumed ? .resumed : complete ? .completed : .partial
-        let record = Self.record(plan, started: started, status: status, done: done.count, failed: failures.count, skipped: skipped.count,
+        let record = Self.record(plan, started: started, finished: options.clock.now, status: status, done: done.count, failed: failures.count, skipped: skipped.count,
                                  user: Self.user, host: ProcessInfo.processInfo.hostName, actor: options.actor)
         let stored = try store.finishApply(id, target: target, estimatedW: Self.draws(plan, base: base, done: done, total: complete),
                                            powerStates: powerStates, record: record)
@@ -339,7 +342,7 @@ public struct Executor: Sendable {
             } catch let error as ProviderError where error.kind == .transient && attempt - priorAttempts < options.maxAttempts {
                 onEvent?(ApplyEvent(index: i, change: change, kind: .retrying(attempt: attempt, error: error.description)))
                 logger.warning("retrying after a transient provider error", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.error": "\(error)"])
-                try await Task.sleep(nanoseconds: UInt64(backoffMS(attempt)) * 1_000_000)
+                try await options.clock.sleep(for: Swift.Duration.milliseconds(backoffMS(attempt)))
                 attempt += 1
                 try store.recordStep(apply: id, JournalStep(index: i, state: .started, attempts: attempt), change: change)
             } catch let error as ProviderError {
@@ -382,9 +385,9 @@ public struct Executor: Sendable {
 
     static var user: String { ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
 
-    static func record(_ plan: Plan, started: Date, status: ApplyStatus, done: Int, failed: Int, skipped: Int, user: String, host: String,
+    static func record(_ plan: Plan, started: Date, finished: Date, status: ApplyStatus, done: Int, failed: Int, skipped: Int, user: String, host: String,
                        actor: String? = nil) -> ApplyRecord {
-        ApplyRecord(startedAt: started, finishedAt: Date(), user: user, host: host, revision: plan.revision, manifestDigest: plan.manifestDigest,
+        ApplyRecord(startedAt: started, finishedAt: finished, user: user, host: host, revision: plan.revision, manifestDigest: plan.manifestDigest,
                     planDigest: Digest.sha256(plan.json), summary: plan.summary, changeCount: plan.changes.count,
                     status: status, done: done, failed: failed, skipped: skipped, actor: actor)
     }

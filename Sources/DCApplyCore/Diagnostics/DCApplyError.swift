@@ -21,12 +21,16 @@ public struct DCApplyError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public let diagnostics: [Diagnostic]
     public let underlying: String?
+    /// What the person running dcapply can do about it, for the shell (CLI or daemon) to word:
+    /// the core names no command-line flag. Nil when the message says all there is.
+    public let hint: Hint?
 
-    public init(_ code: Code, _ message: String, diagnostics: [Diagnostic] = [], underlying: (any Error)? = nil) {
+    public init(_ code: Code, _ message: String, diagnostics: [Diagnostic] = [], underlying: (any Error)? = nil, hint: Hint? = nil) {
         self.code = code
         self.message = message
         self.diagnostics = diagnostics
         self.underlying = underlying.map { String(describing: $0) }
+        self.hint = hint
     }
 
     public var description: String {

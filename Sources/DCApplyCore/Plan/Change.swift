@@ -27,12 +27,6 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// Why dcapply takes a node out of service (`drain`'s `to`, `resume`'s `from`): an actuator
-/// maps each to its own state (Slurm: failed → DOWN, degraded and powerOff → DRAIN).
-public enum DrainCause: String, Hashable, Sendable, CaseIterable {
-    case failed, degraded, powerOff
-}
-
 /// One step of a plan. `reason` is for people; nothing depends on its wording.
 public struct Change: Hashable, Sendable {
     public var action: Action

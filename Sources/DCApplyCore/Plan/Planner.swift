@@ -145,7 +145,7 @@ public struct Planner {
         plan.redundancy = redundancy(desired: desired, observed: observed, target: target)
         plan.moves = moves(changes, desired: desired, observed: observed, current: current)
         plan.observedDigest = observed.digest
-        plan.waves = ApplyGraph(changes: changes, desired: desired).waveCount
+        plan.waves = ChangeOrder(changes: changes, desired: desired).waveCount
         return plan
     }
 

@@ -27,6 +27,8 @@ public struct Reconciler: Sendable {
     /// Where a warning for people goes (the CLI prints it as a plain `warning:` line); nil logs it.
     public var warn: (@Sendable (String) -> Void)?
     public let actuatorFactory: ActuatorFactory?
+    /// What the apply lock's `since` reads (the executor reads `ApplyOptions.clock`).
+    public var clock: any WallClock = SystemWallClock()
     private let actuatorCache = ActuatorCache()
 
     public init(store: any StateStore, solver: any PlacementSolver = GreedyPlacementSolver(), logger: Logger, limits: InputLimits = .standard,
@@ -271,7 +273,7 @@ public struct Reconciler: Sendable {
         // Re-entrant: `apply` holds the lock from before planning to the end, and the
         // reconciler's own steps inside it do not take it again.
         if Self.holdingLock { return try await body() }
-        let me = LockHolder.current(command: command)
+        let me = LockHolder.current(command: command, clock: clock)
         if let stale = try store.acquireLock(me, isStale: { $0.isAlive == false }) {
             if let warn {
                 warn("took over the apply lock of \(stale): that process is no longer running")

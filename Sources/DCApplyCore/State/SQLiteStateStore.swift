@@ -5,9 +5,13 @@ import GRDB
 public final class SQLiteStateStore: StateStore {
     private let database: DatabaseQueue
     public let path: String
+    /// What the journal's and the observed nodes' timestamps read.
+    private let clock: any WallClock
 
-    public init(path: String) throws {
+    /// Opens (or makes) the store at `path`; `clock` stamps journal steps and observations.
+    public init(path: String, clock: any WallClock = SystemWallClock()) throws {
         self.path = path
+        self.clock = clock
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -243,10 +247,10 @@ public final class SQLiteStateStore: StateStore {
     public func setOverride(node: String, health: Health??, powerState: PowerState??) throws {
         try wrap("record the node override") {
             try database.write { db in
-                try db.execute(sql: "INSERT OR IGNORE INTO node_observed (node, updated_at) VALUES (?, ?)", arguments: [node, Self.timestamp(Date())])
+                try db.execute(sql: "INSERT OR IGNORE INTO node_observed (node, updated_at) VALUES (?, ?)", arguments: [node, Self.timestamp(clock.now)])
                 if let health { try db.execute(sql: "UPDATE node_observed SET health = ? WHERE node = ?", arguments: [health?.rawValue, node]) }
                 if let powerState { try db.execute(sql: "UPDATE node_observed SET power_state = ? WHERE node = ?", arguments: [powerState?.rawValue, node]) }
-                try db.execute(sql: "UPDATE node_observed SET updated_at = ? WHERE node = ?", arguments: [Self.timestamp(Date()), node])
+                try db.execute(sql: "UPDATE node_observed SET updated_at = ? WHERE node = ?", arguments: [Self.timestamp(clock.now), node])
             }
         }
     }
@@ -323,7 +327,7 @@ public final class SQLiteStateStore: StateStore {
                     ON CONFLICT(apply_id, step) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, error = excluded.error,
                                                               updated_at = excluded.updated_at
                     """, arguments: [apply, step.index, change.action.rawValue, change.resource.description, step.state.rawValue,
-                                     step.attempts, step.error.map(Secrets.redact), Self.timestamp(Date())])
+                                     step.attempts, step.error.map(Secrets.redact), Self.timestamp(clock.now)])
             }
         }
     }

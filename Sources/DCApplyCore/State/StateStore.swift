@@ -79,20 +79,20 @@ public protocol StateStore: LocalHardwareStore, ApplyJournal, ActuatorRecordStor
     func auditLog() throws -> [AuditEntry]
 }
 
-/// Opens the store a `--state` URL names.
+/// Opens the store a state URL names (the CLI's `--state`).
 public enum StateStores {
     public static let defaultURL = "sqlite:.dcapply/state.db"
 
     public static func open(_ url: String) throws -> any StateStore {
         if url.hasPrefix("sqlite:") {
             let path = String(url.dropFirst("sqlite:".count))
-            guard !path.isEmpty else { throw DCApplyError(.usage, "--state sqlite: needs a path, such as sqlite:.dcapply/state.db") }
+            guard !path.isEmpty else { throw DCApplyError(.usage, "the state URL sqlite: needs a path, such as sqlite:.dcapply/state.db", hint: .stateURLWithoutPath) }
             return try SQLiteStateStore(path: path)
         }
         if url == "memory:" { return InMemoryStateStore() }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             throw DCApplyError(.stateStore, "PostgreSQL state stores are not available in this build yet; use sqlite:PATH")
         }
-        throw DCApplyError(.usage, "unknown --state \(quoted(url)): expected sqlite:PATH or postgres://...")
+        throw DCApplyError(.usage, "unknown state URL \(quoted(url)): expected sqlite:PATH or postgres://...", hint: .unknownStateURL(url))
     }
 }

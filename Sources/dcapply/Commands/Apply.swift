@@ -47,12 +47,12 @@ struct Apply: AsyncParsableCommand {
         try await runReportingErrors(options) {
             let pipeline = try Pipeline(options: options, solver: solver)
             let applyOptions = ApplyOptions(parallelism: parallelism, failpoints: try Failpoints.fromEnvironment())
-            // One apply at a time per state store, from before planning to the end.
-            try await pipeline.reconciler.withLock(command: "apply") {
-                var site = try await pipeline.load(manifests.paths)
-
-                // An apply a dead process left unfinished comes first; then look at the hardware again.
-                if let recovery = try await pipeline.reconciler.recover(site: site, options: applyOptions, onEvent: progressReporter(total: nil)) {
+            let session = ApplySession(
+                options: applyOptions, savedPlan: savedPlan.map { path in { try SavedPlan.read(path) } },
+                load: { try await pipeline.load(manifests.paths) },
+                plan: { try pipeline.plan($0) },
+                recoveryEvents: progressReporter(total: nil),
+                recovered: { recovery in
                     options.console.endProgress()
                     let o = recovery.outcome
                     let when = ISO8601DateFormatter().string(from: recovery.startedAt)
@@ -62,54 +62,57 @@ struct Apply: AsyncParsableCommand {
                         options.console.info("Closed the apply interrupted on \(recovery.host) (started \(when)): the manifests or nodes changed since, so what it did (\(o.done) actions) is recorded and a new plan follows.")
                     }
                     report(o.failed)
-                    site = try await pipeline.load(manifests.paths)
-                }
-
-                let fresh = try pipeline.plan(site)
-                var plan = fresh
-                if let savedPlan {
-                    let saved = try SavedPlan.read(savedPlan)
-                    if let why = SavedPlan.staleness(saved, fresh: fresh, stored: try pipeline.reconciler.store.load()) {
-                        throw DCApplyError(.invalidInput, "refused to apply the saved plan \(savedPlan): \(why). Make a new plan with `dcapply plan --out`.")
-                    }
-                    plan = saved
-                }
-                Output.print(pipeline.render(plan, site: site, command: applyCommand))
-                guard !plan.isEmpty else {
-                    if options.output == .text { options.console.info("Nothing to apply.") }
-                    if plan.hasErrors {
-                        options.console.error("nothing applied: \(Pipeline.problemSentence(plan))")
-                        throw ExitCode(1)
-                    }
-                    return
-                }
-                try destroy.check(plan, applied: try pipeline.reconciler.store.load().target, desired: site.desired,
-                                  flag: "Nothing was changed; check the path, or pass --allow-destroy to apply it anyway.")
-                if !yes && savedPlan == nil {
-                    guard isatty(STDIN_FILENO) == 1 else {
-                        options.console.error("not applied: there is no terminal to confirm on. Pass --yes to apply without asking.")
-                        throw ExitCode(1)
-                    }
-                    try confirm(plan, store: pipeline.reconciler.store)
-                }
-                let outcome = try await pipeline.reconciler.execute(plan, site: site, options: applyOptions,
-                                                                    onEvent: progressReporter(total: plan.changes.count))
-                options.console.endProgress()
-                report(outcome.failed)
-                let waves = plan.waves > 1 ? " in \(plan.waves) waves" : ""
-                let changes = "\(outcome.done) change\(outcome.done == 1 ? "" : "s")"
-                if outcome.succeeded && plan.hasErrors {
-                    // One final error line: what was applied, and what is not and why.
-                    options.console.error("applied \(changes)\(waves) (state serial \(outcome.stored.serial)), but not all of the manifests: \(Pipeline.problemSentence(plan))")
-                    throw ExitCode(1)
-                } else if outcome.succeeded {
-                    options.console.info("Applied \(changes)\(waves); state serial \(outcome.stored.serial).")
-                } else {
-                    options.console.error("apply incomplete: \(outcome.done) done, \(outcome.failed.count) failed, \(outcome.skipped.count) skipped (they depend on a failed action). What was done is recorded (state serial \(outcome.stored.serial)); run apply again to retry the rest.")
-                    throw ExitCode(1)
-                }
+                },
+                review: { plan, site in try review(plan, site: site, pipeline: pipeline) },
+                events: { progressReporter(total: $0.changes.count) })
+            let result: ApplySession.Result
+            do {
+                // One apply at a time per state store, from before planning to the end.
+                result = try await pipeline.reconciler.applySession(session)
+            } catch let stale as StaleSavedPlan {
+                throw DCApplyError(.invalidInput, "refused to apply the saved plan \(savedPlan ?? ""): \(stale.reasons). Make a new plan with `dcapply plan --out`.")
+            }
+            guard case .applied(let plan, _, let outcome) = result else { return }
+            options.console.endProgress()
+            report(outcome.failed)
+            let waves = plan.waves > 1 ? " in \(plan.waves) waves" : ""
+            let changes = "\(outcome.done) change\(outcome.done == 1 ? "" : "s")"
+            if outcome.succeeded && plan.hasErrors {
+                // One final error line: what was applied, and what is not and why.
+                options.console.error("applied \(changes)\(waves) (state serial \(outcome.stored.serial)), but not all of the manifests: \(Pipeline.problemSentence(plan))")
+                throw ExitCode(1)
+            } else if outcome.succeeded {
+                options.console.info("Applied \(changes)\(waves); state serial \(outcome.stored.serial).")
+            } else {
+                options.console.error("apply incomplete: \(outcome.done) done, \(outcome.failed.count) failed, \(outcome.skipped.count) skipped (they depend on a failed action). What was done is recorded (state serial \(outcome.stored.serial)); run apply again to retry the rest.")
+                throw ExitCode(1)
             }
         }
+    }
+
+    /// Shows the plan and decides whether it is applied: nothing to do, refused for its blast
+    /// radius, or confirmed (asked on a terminal unless --yes or a saved plan).
+    private func review(_ plan: Plan, site: LoadedSite, pipeline: Pipeline) throws -> Bool {
+        let store = pipeline.reconciler.store
+        Output.print(pipeline.render(plan, site: site, command: applyCommand))
+        guard !plan.isEmpty else {
+            if options.output == .text { options.console.info("Nothing to apply.") }
+            if plan.hasErrors {
+                options.console.error("nothing applied: \(Pipeline.problemSentence(plan))")
+                throw ExitCode(1)
+            }
+            return false
+        }
+        try destroy.check(plan, applied: try store.load().target, desired: site.desired,
+                          flag: "Nothing was changed; check the path, or pass --allow-destroy to apply it anyway.")
+        if !yes && savedPlan == nil {
+            guard isatty(STDIN_FILENO) == 1 else {
+                options.console.error("not applied: there is no terminal to confirm on. Pass --yes to apply without asking.")
+                throw ExitCode(1)
+            }
+            try confirm(plan, store: store)
+        }
+        return true
     }
 
     /// The command that applies the plan shown, for the markdown footer.

@@ -70,71 +70,27 @@ struct Diff: AsyncParsableCommand {
     }
 
     private func makeReport() async throws -> DiffReport {
-        let repository: LibGit2Repository
-        let baseCommit: String, headCommit: String
         do {
-            repository = try LibGit2Repository.open(repo)
-            baseCommit = try repository.resolve(base)
-            headCommit = try repository.resolve(head)
+            let repository = try LibGit2Repository.open(repo)
+            return try await ReviewReport.assemble(
+                from: repository, base: base, head: head, paths: paths,
+                reconciler: { try Pipeline(options: options, solver: solver).reconciler },
+                authorize: { from, head, limits in try authorizeCommits(in: repository, from: from, to: head, limits: limits) },
+                progress: { step in
+                    switch step {
+                    case .reading(let head): options.console.progress("Reading manifests at \(head.prefix(12)) and observing the hardware…")
+                    case .loaded(let site):
+                        options.console.endProgress()
+                        options.console.diagnostics(site.diagnostics)
+                    case .placing(let nodes): options.console.progress("Placing on \(nodes) nodes…")
+                    case .planned: options.console.endProgress()
+                    }
+                })
         } catch let error as GitError {
             throw DCApplyError(.usage, error.message)
         }
-        let comparedTo = (try? repository.mergeBase(baseCommit, headCommit)) ?? nil
-        let from = comparedTo ?? baseCommit
-        let reconciler = try Pipeline(options: options, solver: solver).reconciler
-        let limits = reconciler.limits
-        let (baseSources, _) = try gitCall { try repository.manifests(at: from, paths: paths, limits: limits) }
-        let (headSources, _) = try gitCall { try repository.manifests(at: headCommit, paths: paths, limits: limits) }
-        var commits: [GitCommit]?
-        var historyNote: String?
-        do {
-            commits = try repository.commits(from: from, to: headCommit)
-        } catch {
-            historyNote = "history between the revisions is not available (\(error)); fetch more history to list the commits"
-        }
-        let trust = try authorizeCommits(in: repository, from: from, to: headCommit, limits: limits)
-        options.console.progress("Reading manifests at \(headCommit.prefix(12)) and observing the hardware…")
-        let site = try await reconciler.load(commit: headCommit, paths: paths, from: repository)
-        options.console.endProgress()
-        options.console.diagnostics(site.diagnostics)
-        var plan: Plan?
-        if !site.diagnostics.hasErrors {
-            options.console.progress("Placing on \(site.observed.nodes.count) nodes…")
-            plan = try reconciler.plan(site, revision: headCommit)
-            options.console.endProgress()
-        }
-        return DiffReport(
-            base: .init(name: base, commit: baseCommit), head: .init(name: head, commit: headCommit), comparedTo: from,
-            commits: commits, historyNote: historyNote,
-            changes: ManifestDiff.compare(base: baseSources, head: headSources, limits: limits),
-            headDiagnostics: site.diagnostics, plan: plan, trust: trust)
-    }
-
-    private func gitCall<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as GitError { throw DCApplyError(.usage, error.message) }
     }
 }
 
-/// Everything `dcapply diff` found, for the views.
-struct DiffReport {
-    struct Revision {
-        var name: String
-        var commit: String
-        var short: String { String(commit.prefix(12)) }
-    }
-
-    var base: Revision
-    var head: Revision
-    /// The commit the head was compared with: the merge base, else the base itself.
-    var comparedTo: String
-    var commits: [GitCommit]?
-    var historyNote: String?
-    var changes: [ManifestDiff.ResourceChange]
-    var headDiagnostics: [Diagnostic]
-    /// Nil when the head's manifests do not validate.
-    var plan: Plan?
-    /// Each commit's signer and whether it may change what it changes; nil when the history is missing.
-    var trust: TrustReport?
-
-    var hasChanges: Bool { !changes.isEmpty || plan?.isEmpty == false }
-}
+/// What `dcapply diff` shows: the review report `DCApplyGit` assembles.
+typealias DiffReport = ReviewReport

@@ -67,9 +67,9 @@ func runReportingErrors(_ options: CommonOptions, _ body: () async throws -> Voi
         throw exit
     } catch let error as DCApplyError {
         options.console.diagnostics(error.diagnostics, count: false)
-        options.console.error(error.description)
+        options.console.error(error.cliDescription)
         // stdout still holds one JSON document for a machine reader.
-        if options.output == .json { Output.print(DiagnosticView.json(error.diagnostics + [.error(error.description)])) }
+        if options.output == .json { Output.print(DiagnosticView.json(error.diagnostics + [.error(error.cliDescription)])) }
         throw ExitCode(error.code == .locked ? 3 : 1)
     } catch {
         options.console.error("\(error)")

@@ -29,19 +29,4 @@ enum SavedPlan {
         }
         return try Plan(json: String(decoding: data, as: UTF8.self), source: path)
     }
-
-    /// Why a saved plan may no longer be applied, or nil when it still fits.
-    static func staleness(_ saved: Plan, fresh: Plan, stored: StoredState) -> String? {
-        var reasons: [String] = []
-        if saved.manifestDigest != fresh.manifestDigest {
-            reasons.append("the manifests changed (digest \(saved.manifestDigest.prefix(12)) when planned, \(fresh.manifestDigest.prefix(12)) now)")
-        }
-        if saved.observedDigest.isEmpty || saved.observedDigest != fresh.observedDigest {
-            reasons.append("the observed hardware changed (inventory, health or power)")
-        }
-        if saved.stateSerial != stored.serial {
-            reasons.append("the state changed (serial \(saved.stateSerial) when planned, \(stored.serial) now: another apply ran)")
-        }
-        return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
-    }
 }

@@ -1,51 +1,5 @@
 import Foundation
 
-/// Who holds the state store's apply lock.
-public struct LockHolder: Hashable, Sendable, CustomStringConvertible {
-    public var host: String
-    public var pid: Int32
-    /// Identifies the process beyond its pid (its start time in clock ticks on Linux), so a pid
-    /// reused by another process is not taken for the holder.
-    public var processStart: String?
-    public var since: Date
-    public var command: String
-
-    public init(host: String, pid: Int32, processStart: String?, since: Date, command: String) {
-        self.host = host
-        self.pid = pid
-        self.processStart = processStart
-        self.since = since
-        self.command = command
-    }
-
-    /// This process.
-    public static func current(command: String) -> LockHolder {
-        let pid = getpid()
-        return LockHolder(host: ProcessInfo.processInfo.hostName, pid: pid, processStart: processStartToken(pid), since: Date(), command: command)
-    }
-
-    public var description: String {
-        "pid \(pid) on \(host) (\(command)), since \(ISO8601DateFormatter().string(from: since))"
-    }
-
-    /// Whether the holder is known to be running: true or false on this host, nil (unknown) for
-    /// a holder on another host.
-    public var isAlive: Bool? {
-        guard host == ProcessInfo.processInfo.hostName else { return nil }
-        if kill(pid, 0) != 0 && errno == ESRCH { return false }
-        if let token = processStart, let now = Self.processStartToken(pid), now != token { return false }
-        return true
-    }
-
-    /// Field 22 of /proc/PID/stat (start time since boot); nil where there is no /proc.
-    static func processStartToken(_ pid: Int32) -> String? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? String(fields[19]) : nil
-    }
-}
-
 /// Where one action of an apply got to, as the journal records it.
 public enum StepState: String, Sendable, Hashable {
     /// Recorded before the provider is called.
@@ -129,12 +83,14 @@ extension DCApplyError {
         DCApplyError(.stateStore, "the state changed since the plan was made (serial \(stored), plan made at \(planned)); plan again")
     }
 
+    /// The lock is taken: the message says by whom and whether it still runs; breaking a lock
+    /// that is safe to break is a hint for the shell to word.
     static func locked(by holder: LockHolder, path: String) -> DCApplyError {
-        let alive = holder.isAlive
-        let hint = alive == false
-            ? "that process is no longer running; `dcapply state unlock` breaks the lock"
-            : alive == nil ? "it runs on another host; if it is gone, `dcapply state unlock --force` breaks the lock"
-            : "wait for it to finish"
-        return DCApplyError(.locked, "the state store \(path) is locked by \(holder.description); \(hint)")
+        let message = "the state store \(path) is locked by \(holder.description); "
+        switch holder.isAlive {
+        case false?: return DCApplyError(.locked, message + "that process is no longer running", hint: .breakLockOfDeadHolder)
+        case nil: return DCApplyError(.locked, message + "it runs on another host", hint: .breakLockOfRemoteHolder)
+        case true?: return DCApplyError(.locked, message + "wait for it to finish")
+        }
     }
 }
