@@ -33,7 +33,7 @@ public struct GitOpsLoop: Service {
     /// the daemon's stop flag before each action.
     public var applyOptions: ApplyOptions
     /// Where time is read and waited on.
-    public var clock: any ServeClock = SystemServeClock()
+    public var clock: any ServeClock = SystemWallClock()
     /// The factor the interval is multiplied by before each wait, drawn uniformly.
     public var jitter: ClosedRange<Double> = 0.9...1.1
 

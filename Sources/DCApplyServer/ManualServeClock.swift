@@ -1,3 +1,4 @@
+import DCApplyCore
 import Foundation
 import Synchronization
 
@@ -32,6 +33,13 @@ public final class ManualServeClock: ServeClock {
 
     /// The earliest deadline any task sleeps until, or nil when none sleeps.
     public var nextDeadline: Date? { contents.withLock { $0.sleepers.map(\.deadline).min() } }
+
+    /// Waits until the clock has been advanced by `duration` (unlike ``ManualWallClock``, which
+    /// advances itself): the daemon's waits are what a test drives.
+    public func sleep(for duration: Swift.Duration) async throws {
+        let (seconds, attoseconds) = duration.components
+        try await sleep(until: now.addingTimeInterval(TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18))
+    }
 
     public func sleep(until deadline: Date) async throws {
         let id = contents.withLock { contents in
