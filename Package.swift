@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -73,10 +74,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // HTML views of plans and of serve's status page: pure rendering (swift-mustache), no I/O.
+        .target(
+            name: "DCApplyHTML",
+            dependencies: ["DCApplyCore", .product(name: "Mustache", package: "swift-mustache")]
+        ),
         .executableTarget(
             name: "dcapply",
             dependencies: [
                 "DCApplyCore",
+                "DCApplyHTML",
                 "DCApplyRedfish",
                 "DCApplyGit",
                 "DCApplyActuators",
@@ -138,6 +145,13 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "DCApplyHTMLTests",
+            dependencies: [
+                "DCApplyHTML", "DCApplyCore", "DCApplyTestSupport",
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
         .testTarget(
