@@ -151,7 +151,7 @@ let package = Package(
             name: "DCApplyHTMLTests",
             dependencies: [
                 "DCApplyHTML", "DCApplyCore", "DCApplyTestSupport",
-                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -14,6 +14,7 @@ enum PassTrigger: String, Sendable {
 final class ServeState: Sendable {
     let status: Mutex<ServeStatus>
     let metrics = ServeMetrics()
+    let page = ServePage()
     private let pending = Mutex<PassTrigger?>(nil)
     private let stopping = Mutex(false)
 
@@ -132,6 +133,7 @@ struct GitOpsLoop: Service {
                 return refuse(revision, because: "\(errors.count) error\(errors.count == 1 ? "" : "s") in the manifests: \(shown)", reason: "ValidationFailed", isNew: isNew)
             }
             let plan = try local.plan(site, revision: revision)
+            if !plan.hasErrors { state.page.record(site: site, plan: plan, store: local.store) }  // the map at GET /
             if plan.hasErrors {
                 let shown = plan.problems.filter { $0.severity == .error }.prefix(3).map { "\($0.resource): \($0.message)" }.joined(separator: "; ")
                 return refuse(revision, because: "unsatisfiable: \(shown)", reason: "Unsatisfiable", isNew: isNew)
