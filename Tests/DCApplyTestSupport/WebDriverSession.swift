@@ -6,7 +6,7 @@ public struct WebDriverSession: Sendable {
     let driver: ChromeDriver
     public let id: String
 
-    private static let elementKey = "element-6066-11e4-a52e-4f735466cecc"
+    private static let elementKey = "element-6066-11e4-a52e-4f735466cecf"
 
     private func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) throws -> Any? {
         let answer = try driver.request(method, "/session/\(id)\(path)", body)
