@@ -3,7 +3,7 @@
 /// Every field is a plain value (no optionals): a template lookup that finds nothing on the cell
 /// would climb to the enclosing block and print its value instead.
 public struct NodeCell: Sendable, Hashable {
-    /// Position in the page's node details (`data-node`).
+    /// Position in the page's node details.
     public var index: Int
     public var name: String
     /// `s-healthy`, `s-degraded`, `s-failed` or `s-off`, the draw and GPU-use buckets (`d0`…`d4`,
@@ -12,6 +12,7 @@ public struct NodeCell: Sendable, Hashable {
     public var classes: String
     /// `✕` failed, `!` degraded, `○` powered off, empty when healthy and on.
     public var symbol: String
+    public var hasSymbol: Bool
     /// `healthy`, `degraded`, `failed` or `powered off`.
     public var stateWords: String
     public var pool: String

@@ -1,12 +1,13 @@
 /// What a node's detail pane shows when its cell is clicked or focused; the page carries these
-/// as JSON (one array, by `NodeCell.index`) so that a 10,000-node map stays small.
-public struct NodeDetail: Sendable, Hashable, Encodable {
+/// as compact JSON (`NodeDetailsTable`) that its script turns into the pane.
+public struct NodeDetail: Sendable, Hashable {
     public var name: String
     public var state: String
     public var pool: String
     public var gpus: String
-    /// `6.2 kW of 10.2 kW max`.
-    public var power: String
+    /// Estimated draw under the target shown, and the node's maximum, in watts.
+    public var drawW: Double
+    public var maxW: Double
     /// `llama-70b #0`, `train-gang #3 (gang of 2)`.
     public var replicas: [String]
     /// `rack=r01`.

@@ -45,7 +45,7 @@ public struct PlanPage: Sendable {
         map = SiteMap(MapInput(desired: desired, observed: observed, target: plan.target, drawW: plan.targetDrawW,
                                 beforeW: applied.estimatedW, changes: NodeChange.of(plan.changes)))
         compact = map.nodeCount > Self.compactAbove
-        detailsJSON = HTMLTemplates.scriptJSON(map.details)
+        detailsJSON = HTMLTemplates.scriptJSON(NodeDetailsTable(map.details))
         changes = plan.changes.prefix(changeLimit).map(ChangeRow.init)
         changeCount = plan.changes.count
         hasChanges = !plan.changes.isEmpty

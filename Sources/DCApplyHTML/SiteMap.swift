@@ -127,8 +127,9 @@ public struct SiteMap: Sendable {
             if !pool.isEmpty { label += ", pool \(pool)" }
             if let change { label += ", \(change.words)" }
             details.append(detail(for: node, words: words, pool: pool, draw: draw, change: change))
-            return NodeCell(index: index, name: node.name, classes: classes.joined(separator: " "), symbol: symbol, stateWords: words, pool: pool,
-                            changed: change != nil, changeSymbol: change?.symbol ?? "", change: change?.rawValue ?? "", label: label)
+            return NodeCell(index: index, name: node.name, classes: classes.joined(separator: " "), symbol: symbol, hasSymbol: !symbol.isEmpty,
+                            stateWords: words, pool: pool, changed: change != nil, changeSymbol: change?.symbol ?? "", change: change?.rawValue ?? "",
+                            label: label)
         }
 
         func detail(for node: ObservedNode, words: String, pool: String, draw: Double, change: NodeChange?) -> NodeDetail {
@@ -138,7 +139,7 @@ public struct SiteMap: Sendable {
             }
             return NodeDetail(name: node.name, state: "\(words) (health \(node.health.rawValue), power \(node.powerState.rawValue))",
                               pool: pool.isEmpty ? "none" : pool, gpus: gpus,
-                              power: "\(MapFormat.kW(draw)) of \(MapFormat.kW(node.power.maxW)) max",
+                              drawW: draw, maxW: node.power.maxW,
                               replicas: replicas[node.name] ?? [], labels: node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
                               drives: drives, source: node.source?.description ?? "provider", change: change?.words ?? "")
         }

@@ -8,8 +8,8 @@ public struct StatusPage: Sendable {
     public var title: String
     public var generatedAt: String
     public var pollSeconds: Int
-    /// Changes when a pass finishes or a revision is applied or refused: the script compares it
-    /// with the same key made from `/status`.
+    /// Changes when a revision is applied, attempted or refused, or the error or drift changes:
+    /// the script compares it with the same key made from `/status`.
     public var passKey: String
     public var gitops: GitOpsPanel
     public var hasMap: Bool
@@ -44,7 +44,7 @@ public struct StatusPage: Sendable {
         hasMap = site != nil
         map = SiteMap(MapInput(desired: desired, observed: observed, target: target, drawW: draws))
         compact = map.nodeCount > PlanPage.compactAbove
-        detailsJSON = HTMLTemplates.scriptJSON(map.details)
+        detailsJSON = HTMLTemplates.scriptJSON(NodeDetailsTable(map.details))
         summaryTables = SiteSummary(desired: desired, observed: observed, target: target, problems: plan?.problems ?? [], outlines: map.pools)
         energy = EnergyFigures(plan?.energy)
     }

@@ -12,7 +12,8 @@ struct PlanPageBrowserTests {
     static let readCells = """
         return Array.from(document.querySelectorAll("#map .node")).map(function (b) {
           return [b.id.slice(5), Array.from(b.classList).filter(function (c) { return c.indexOf("s-") === 0; }).join(" "),
-                  b.classList.contains("chg") ? b.getAttribute("data-change") : "", b.querySelector(".sym").textContent];
+                  Array.from(b.classList).filter(function (c) { return c.indexOf("chg-") === 0; }).join(" ").slice(4),
+                  (b.querySelector(".sym") || { textContent: "" }).textContent];
         });
         """
 

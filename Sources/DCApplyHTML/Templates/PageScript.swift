@@ -1,14 +1,26 @@
 /// The pages' only script: the node detail pane, the pool filter, and on the status page
 /// (`data-poll` on `<body>`) the refresh that polls `/status` and swaps in a new `#live` section
-/// when a pass finishes, without reloading. Everything is readable without it but the details.
+/// when what the page shows changes (a revision applied, attempted or refused, an error, drift),
+/// without reloading. Everything is readable without it but the details.
 enum PageScript {
     static let javascript = #"""
         (function () {
           "use strict";
-          var details = [];
+          // The details table (NodeDetailsTable): shared strings once, one array per node.
+          var table = { strings: [], nodes: [] }, byName = {};
           function readDetails(root) {
             var data = root.querySelector("#node-data");
-            details = data ? JSON.parse(data.textContent) : [];
+            table = data ? JSON.parse(data.textContent) : { strings: [], nodes: [] };
+            byName = {};
+            table.nodes.forEach(function (row, i) { byName[row[0]] = i; });
+          }
+          function kW(watts) { return (watts / 1000).toFixed(1) + " kW"; }
+          function detail(name) {
+            var row = table.nodes[byName[name]], s = table.strings;
+            if (!row) { return null; }
+            return { name: row[0], state: s[row[1]], pool: s[row[2]], gpus: s[row[3]], power: kW(row[4][0]) + " of " + kW(row[4][1]) + " max",
+                     replicas: row[5], labels: row[6].map(function (i) { return s[i]; }), drives: row[7].map(function (i) { return s[i]; }),
+                     source: s[row[8]] + (row[9] ? ":" + row[9] : ""), change: s[row[10]] };
           }
           function row(dl, term, value) {
             var dt = document.createElement("dt"); dt.textContent = term; dl.appendChild(dt);
@@ -24,7 +36,7 @@ enum PageScript {
             dl.appendChild(dd);
           }
           function show(button) {
-            var node = details[Number(button.getAttribute("data-node"))];
+            var node = detail(button.id.slice(5));
             if (!node) { return; }
             document.querySelectorAll(".node.selected").forEach(function (b) { b.classList.remove("selected"); });
             button.classList.add("selected");
@@ -70,7 +82,9 @@ enum PageScript {
           function refresh() {
             fetch("status", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (status) {
               stamp("checked " + new Date().toISOString().replace(/\.\d+Z$/, "Z"));
-              var pass = String(status.reconcileCount) + "/" + (status.lastAppliedRevision || "") + "/" + (status.refusedRevision || "");
+              // The same fields, in the same order, as serve's ServePage.changeKey.
+              var pass = [status.lastAppliedRevision, status.lastAttemptedRevision, status.refusedRevision, status.lastError,
+                          status.drift, status.lastAppliedTime].map(function (v) { return v || ""; }).join("|");
               if (pass === seen) { return null; }
               return fetch("./", { cache: "no-store" }).then(function (r) { return r.text(); }).then(function (html) {
                 var next = new DOMParser().parseFromString(html, "text/html");
@@ -78,7 +92,9 @@ enum PageScript {
                 if (!live) { return; }
                 var selected = document.querySelector(".node.selected");
                 var selectedId = selected ? selected.id : null;
+                var focusedId = document.activeElement && document.activeElement.id;
                 document.getElementById("live").replaceWith(document.importNode(live, true));
+                if (focusedId && document.getElementById(focusedId)) { document.getElementById(focusedId).focus(); }
                 seen = next.body.getAttribute("data-pass");
                 readDetails(document);
                 filter();

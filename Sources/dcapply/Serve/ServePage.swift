@@ -28,6 +28,13 @@ final class ServePage: Sendable {
         last.withLock { $0 = Pass(site: site, plan: plan, store: store) }
     }
 
+    /// What the page's script compares with the same fields of `/status` (PageScript): the page
+    /// is fetched again only when one of them changes, not on every pass.
+    static func changeKey(_ status: ServeStatus) -> String {
+        [status.lastAppliedRevision, status.lastAttemptedRevision, status.refusedRevision, status.lastError, status.drift,
+         status.lastAppliedTime.map { ISO8601DateFormatter().string(from: $0) }].map { $0 ?? "" }.joined(separator: "|")
+    }
+
     /// The page for `status` as it is now.
     func html(status: ServeStatus, now: Date = Date()) -> String {
         let pass = last.withLock { $0 }
@@ -54,7 +61,7 @@ final class ServePage: Sendable {
                                        actor: $0.actor ?? "\($0.user)@\($0.host)", status: $0.status.rawValue, summary: $0.summary)
             },
             audit: audit.text, auditHolds: audit.holds)
-        let key = "\(status.reconcileCount)/\(status.lastAppliedRevision ?? "")/\(status.refusedRevision ?? "")"
+        let key = Self.changeKey(status)
         let page = StatusPage(gitops: panel, passKey: key, site: pass?.site, plan: pass?.plan, applied: applied, generatedAt: now, pollSeconds: pollSeconds)
         return Secrets.redact(page.html)
     }
