@@ -8,10 +8,18 @@ public struct GitOpsPanel: Sendable, Hashable {
         public var reason: String
         public var message: String
         public var since: String
+        /// `ok` (Ready True, Stalled False), `bad` (Ready False, Stalled True) or `neutral`
+        /// (Reconciling, others): the symbol says good or bad, not the word True.
+        public var mood: String
 
         public init(type: String, status: String, reason: String, message: String, since: String) {
             self.type = type
             self.status = status
+            mood = switch (type, status) {
+            case ("Ready", "True"), ("Stalled", "False"): "ok"
+            case ("Ready", "False"), ("Stalled", "True"): "bad"
+            default: "neutral"
+            }
             self.reason = reason
             self.message = message
             self.since = since
@@ -42,6 +50,9 @@ public struct GitOpsPanel: Sendable, Hashable {
     public var path: String
     public var hasPath: Bool
     public var lastApplied: String
+    /// The first 12 characters, for the page's header.
+    public var lastAppliedShort: String
+    public var refusedShort: String
     public var lastAttempted: String
     public var reconcileCount: Int
     public var lastReconcile: String
@@ -68,6 +79,8 @@ public struct GitOpsPanel: Sendable, Hashable {
         self.path = path
         hasPath = !path.isEmpty
         self.lastApplied = lastApplied ?? "none yet"
+        lastAppliedShort = lastApplied.map { String($0.prefix(12)) } ?? "none yet"
+        refusedShort = refusedRevision.map { String($0.prefix(12)) } ?? ""
         self.lastAttempted = lastAttempted ?? "none yet"
         self.reconcileCount = reconcileCount
         self.lastReconcile = lastReconcile ?? ""

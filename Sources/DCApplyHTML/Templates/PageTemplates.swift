@@ -42,12 +42,13 @@ enum PageTemplates {
         <body class="status-page" data-poll="{{pollSeconds}}" data-pass="{{passKey}}">
         <div id="live">
         <header class="top"><h1>{{title}}</h1>
+        {{#gitops}}<p>Applied <span class="rev">{{lastAppliedShort}}</span>{{#hasRefused}} · <strong class="sev-error">revision <span class="rev">{{refusedShort}}</span> refused</strong>{{/hasRefused}}</p>{{/gitops}}
         <p>Data as of <time id="data-time" datetime="{{generatedAt}}">{{generatedAt}}</time> · <span id="checked-at" class="muted">refreshes every {{pollSeconds}} s</span></p></header>
         <main>
         <div class="layout"><div>
-        {{#gitops}}{{> gitops}}{{/gitops}}
         {{#hasMap}}{{> map}}{{> problems}}{{/hasMap}}
         {{^hasMap}}<p id="no-map">No revision has been read yet: the map appears after the first successful pass.</p>{{/hasMap}}
+        {{#gitops}}{{> gitops}}{{/gitops}}
         </div>
         <aside class="side">
         {{> detail}}
@@ -75,7 +76,7 @@ enum PageTemplates {
         {{#hasError}}<p id="last-error" class="sev-error">Last error: {{lastError}}</p>{{/hasError}}
         <h3>Conditions</h3>
         <table id="conditions"><thead><tr><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Message</th><th scope="col">Since</th></tr></thead><tbody>
-        {{#conditions}}<tr><td>{{type}}</td><td class="cond-{{status}}">{{status}}</td><td>{{reason}}</td><td>{{message}}</td><td><time>{{since}}</time></td></tr>{{/conditions}}
+        {{#conditions}}<tr><td>{{type}}</td><td class="{{mood}}">{{status}}</td><td>{{reason}}</td><td>{{message}}</td><td><time>{{since}}</time></td></tr>{{/conditions}}
         </tbody></table>
         <h3>Last applies</h3>
         {{#hasHistory}}<table id="history"><thead><tr><th scope="col">#</th><th scope="col">Finished</th><th scope="col">Revision</th><th scope="col">By</th><th scope="col">Result</th><th scope="col">Summary</th></tr></thead><tbody>

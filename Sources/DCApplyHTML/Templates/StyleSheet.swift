@@ -54,6 +54,8 @@ enum StyleSheet {
         aside.side { position: sticky; top: .5rem; display: flex; flex-direction: column; gap: .75rem; }
         .panel { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .75rem; background: var(--panel); }
         .panel h2 { margin-top: .25rem; }
+        dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .75rem; margin: 0; }
+        dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
         #detail dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .6rem; margin: 0; }
         #detail dt { color: var(--muted); } #detail dd { margin: 0; overflow-wrap: anywhere; }
         #detail ul { margin: 0; padding-left: 1rem; }
@@ -62,7 +64,7 @@ enum StyleSheet {
         .ok::before { content: "✓ "; color: #1a7f37; } .bad::before { content: "✕ "; color: var(--failed); }
         .sev-error { color: var(--failed); } .sev-error::before { content: "✕ "; } .sev-warning::before { content: "! "; }
         .changes td.mark { font: 600 13px ui-monospace, monospace; }
-        .cond-True::before { content: "✓ "; } .cond-False::before { content: "✕ "; }
+        .neutral::before { content: "· "; }
         .refused { border-left: 4px solid var(--failed); padding-left: .5rem; }
         .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
         code, .rev { font-family: ui-monospace, monospace; font-size: 12px; }
