@@ -34,7 +34,7 @@ enum MapTemplates {
         <h3>{{title}} <span class="muted">({{nodeCount}})</span></h3>
         {{#hasBar}}<div class="bar">{{#bar}}<meter min="0" max="{{maxW}}" high="{{highW}}" optimum="0" value="{{drawW}}" aria-label="{{text}}"></meter><span>{{#overCap}}⚠ over cap: {{/overCap}}{{text}}</span>{{#drawChanged}} <span class="muted">({{beforeText}})</span>{{/drawChanged}}{{/bar}}</div>{{/hasBar}}
         {{#hasChildren}}<div class="children">{{#children}}{{> domain}}{{/children}}</div>{{/hasChildren}}
-        {{#hasCells}}<div class="cells">{{#cells}}<button class="node {{classes}}" id="node-{{name}}" data-pool="{{pool}}" aria-label="{{label}}">{{#hasSymbol}}<span class="sym" aria-hidden="true">{{symbol}}</span>{{/hasSymbol}}{{^compact}}<span class="nm">{{name}}</span>{{/compact}}{{#changed}}<span class="chg-sym" aria-hidden="true">{{changeSymbol}}</span>{{/changed}}</button>{{/cells}}</div>{{/hasCells}}
+        {{#hasCells}}<div class="cells">{{#cells}}<button class="node {{classes}}" id="node-{{name}}" aria-label="{{label}}">{{#hasSymbol}}<span class="sym" aria-hidden="true">{{symbol}}</span>{{/hasSymbol}}{{^compact}}<span class="nm">{{name}}</span>{{/compact}}{{#changed}}<span class="chg-sym" aria-hidden="true">{{changeSymbol}}</span>{{/changed}}</button>{{/cells}}</div>{{/hasCells}}
         </section>
         """
 

@@ -52,8 +52,10 @@ enum PageScript {
           function filter() {
             var select = document.getElementById("pool-filter");
             var pool = select ? select.value : "";
+            var wanted = table.strings.indexOf(pool);  // pools are interned strings of the table
             document.querySelectorAll("#map .node").forEach(function (b) {
-              b.classList.toggle("dim", pool !== "" && b.getAttribute("data-pool") !== pool);
+              var row = table.nodes[byName[b.id.slice(5)]];
+              b.classList.toggle("dim", pool !== "" && !(row && row[2] === wanted));
             });
           }
           function onNode(event) {
