@@ -10,6 +10,10 @@
 # 3. chromedriver + headless Chromium (Debian's) load each page from a file; the page's own
 #    Navigation Timing gives DOMContentLoaded, load and first contentful paint, and a forced
 #    layout after load gives the time until the whole map is laid out.
+# 4. With SERVE=1: `dcapply serve` (DCAPPLY_BINARY, best a release build) follows a local git
+#    repository holding a site of the same size at 30% load (SERVE_LOAD; at the default 60% some
+#    replicas cannot be placed and serve rightly refuses the revision); once it has applied it,
+#    GET / is timed with curl 5 times.
 # Needs: swift build --build-tests done, chromium and chromium-driver installed.
 set -euo pipefail
 nodes="${1:-10000}"
@@ -48,3 +52,37 @@ for page in plan status; do
   done
 done
 wd DELETE "/session/$session" >/dev/null
+
+if [ "${SERVE:-0}" = "1" ]; then
+  echo "== served (dcapply serve, $dcapply)"
+  sdir="$root/.build/html-serve-$nodes"
+  mkdir -p "$sdir"
+  python3 "$root/Benchmarks/sitegen.py" --nodes "$nodes" --load "${SERVE_LOAD:-0.3}" --out "$sdir" >/dev/null
+  rm -f "$sdir/sitegen.json"
+  dir="$sdir"
+  git init -q --bare -b main "$dir/remote.git" 2>/dev/null || true
+  rm -rf "$dir/work" "$dir/serve-cache" "$dir/serve.db"
+  git init -q -b main "$dir/work" && mkdir -p "$dir/work/site"
+  cp "$dir"/*.yaml "$dir/work/site/"
+  git -C "$dir/work" add -A && git -C "$dir/work" commit -q -m "site" && git -C "$dir/work" push -q -f "$dir/remote.git" main
+  head=$(git -C "$dir/work" rev-parse HEAD)
+  "$dcapply" serve --repo "file://$dir/remote.git" --branch main --path site --interval 10m --listen 127.0.0.1:0 \
+    --state "sqlite:$dir/serve.db" --cache "$dir/serve-cache" --allow-destroy >"$dir/serve.log" 2>&1 &
+  serve=$!
+  trap 'kill $serve 2>/dev/null || true; curl -s -m 5 "http://127.0.0.1:$port/shutdown" >/dev/null 2>&1 || true; sleep 1; kill "$driver" 2>/dev/null || true' EXIT
+  sport=""
+  for _ in $(seq 600); do
+    sport=$(sed -n 's/^dcapply serve: listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$dir/serve.log"); [ -n "$sport" ] && break; sleep 0.5
+  done
+  start=$(date +%s)
+  for _ in $(seq 1200); do  # the first pass plans and applies the whole site
+    curl -s --noproxy '*' "http://127.0.0.1:$sport/status" | grep -Eq "\"(lastAttemptedRevision|refusedRevision)\" : \"$head\"" \
+      && curl -s --noproxy '*' "http://127.0.0.1:$sport/status" | grep -q '"reconcileCount" : [1-9]' && break
+    sleep 1
+  done
+  echo "html-bench: serve's first pass took about $(( $(date +%s) - start )) s; lastApplied: $(curl -s --noproxy '*' "http://127.0.0.1:$sport/status" | grep -o '"lastAppliedRevision" : "[0-9a-f]*"')"
+  for run in 1 2 3 4 5; do
+    curl -s --noproxy '*' -o "$dir/served.html" -w "html-bench: GET / run $run: %{size_download} bytes in %{time_total} s (first byte %{time_starttransfer} s)\n" "http://127.0.0.1:$sport/"
+  done
+  kill "$serve"; wait "$serve" 2>/dev/null || true
+fi

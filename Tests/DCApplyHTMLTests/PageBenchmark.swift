@@ -11,6 +11,10 @@ import Testing
 @Suite("HTML page benchmark", .enabled(if: ProcessInfo.processInfo.environment["DCAPPLY_HTML_BENCH"] != nil,
                                         "a benchmark: Benchmarks/html_page.sh runs it with DCAPPLY_HTML_BENCH=DIR"))
 struct PageBenchmark {
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     @Test("render the plan page and the status page of a large site", .timeLimit(.minutes(20)))
     func render() async throws {
         let folder = URL(fileURLWithPath: ProcessInfo.processInfo.environment["DCAPPLY_HTML_BENCH"] ?? ".")
@@ -22,21 +26,34 @@ struct PageBenchmark {
         let panel = GitOpsPanel(repository: "file:///srv/site.git", branch: "main", path: "", lastApplied: "0123456789abcdef0123456789abcdef01234567",
                                 lastAttempted: "0123456789abcdef0123456789abcdef01234567", reconcileCount: 1, lastReconcile: "2026-12-04T00:00:00Z",
                                 drift: nil, refusedRevision: nil, lastError: nil, conditions: [], history: [], audit: "holds: 1 entry chained", auditHolds: true)
-        for (name, make) in [("plan", { PlanPage(plan: plan, site: site, applied: StoredState()).html }),
-                             ("status", { StatusPage(gitops: panel, passKey: "", site: site, plan: plan, applied: applied, generatedAt: Date(), pollSeconds: 2).html })] {
-            var times: [Double] = []
+        let models: [(String, () -> any HTMLPageModel)] = [
+            ("plan", { PlanPage(plan: plan, site: site, applied: StoredState()) }),
+            ("status", { StatusPage(gitops: panel, passKey: "", site: site, plan: plan, applied: applied, generatedAt: Date(), pollSeconds: 2) }),
+        ]
+        for (name, make) in models {
+            var times: [String] = []
             var html = ""
             for _ in 0..<3 {
                 let clock = ContinuousClock()
                 let start = clock.now
-                html = make()
-                let elapsed = clock.now - start
-                times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                let model = make()
+                let built = clock.now
+                html = model.html
+                let end = clock.now
+                times.append(String(format: "%.3f (model %.3f + template %.3f)", Self.seconds(end - start), Self.seconds(built - start), Self.seconds(end - built)))
             }
             try html.write(to: folder.appendingPathComponent("\(name).html"), atomically: true, encoding: .utf8)
-            let line = "html-bench: \(name) page: \(site.observed.nodes.count) nodes, \(html.utf8.count) bytes, render "
-                + times.map { String(format: "%.3f", $0) }.joined(separator: " / ") + " s\n"
+            let line = "html-bench: \(name) page: \(site.observed.nodes.count) nodes, \(html.utf8.count) bytes, render s: "
+                + times.joined(separator: " / ") + "\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
     }
 }
+
+/// Either page, for timing the model and the template apart.
+protocol HTMLPageModel {
+    var html: String { get }
+}
+
+extension PlanPage: HTMLPageModel {}
+extension StatusPage: HTMLPageModel {}
