@@ -11,7 +11,7 @@ import Testing
 @Suite("HTML page benchmark", .enabled(if: ProcessInfo.processInfo.environment["DCAPPLY_HTML_BENCH"] != nil,
                                         "a benchmark: Benchmarks/html_page.sh runs it with DCAPPLY_HTML_BENCH=DIR"))
 struct PageBenchmark {
-    static func seconds(_ duration: Duration) -> Double {
+    static func seconds(_ duration: Swift.Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
