@@ -11,6 +11,7 @@ public struct ChangeRow: Sendable, Hashable {
     public var detail: String
     public var reason: String
 
+    /// The row of one change of a plan.
     public init(_ change: Change) {
         mark = String(change.action.mark)
         markWords = switch change.action.mark {

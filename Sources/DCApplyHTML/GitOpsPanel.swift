@@ -1,6 +1,7 @@
 /// The GitOps state as serve's page shows it: plain text, filled by the daemon from its
 /// status, history and audit log.
 public struct GitOpsPanel: Sendable, Hashable {
+    /// One of serve's conditions (`Ready`, `Stalled`, `Reconciling`).
     public struct Condition: Sendable, Hashable {
         public var type: String
         /// `True` or `False`.
@@ -12,6 +13,7 @@ public struct GitOpsPanel: Sendable, Hashable {
         /// (Reconciling, others): the symbol says good or bad, not the word True.
         public var mood: String
 
+        /// `status` is `True` or `False`; `since` the transition time as text.
         public init(type: String, status: String, reason: String, message: String, since: String) {
             self.type = type
             self.status = status
@@ -35,6 +37,7 @@ public struct GitOpsPanel: Sendable, Hashable {
         public var status: String
         public var summary: String
 
+        /// One history record, as text.
         public init(id: Int, finished: String, revision: String, actor: String, status: String, summary: String) {
             self.id = id
             self.finished = finished
@@ -71,6 +74,8 @@ public struct GitOpsPanel: Sendable, Hashable {
     /// `ok` or `bad`.
     public var auditClass: String
 
+    /// The panel from serve's status fields; nil means "none yet" (revisions), "none" (drift),
+    /// or no refusal and no error.
     public init(repository: String, branch: String, path: String, lastApplied: String?, lastAttempted: String?, reconcileCount: Int,
                 lastReconcile: String?, drift: String?, refusedRevision: String?, lastError: String?, conditions: [Condition],
                 history: [HistoryRow], audit: String, auditHolds: Bool) {

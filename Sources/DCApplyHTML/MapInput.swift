@@ -14,6 +14,7 @@ public struct MapInput: Sendable {
     /// How the plan changes each node; empty when not a plan.
     public var changes: [String: NodeChange]
 
+    /// `beforeW` and `changes` are empty unless the map shows a plan.
     public init(desired: DesiredState, observed: ObservedState, target: TargetState, drawW: [String: Double],
                 beforeW: [String: Double] = [:], changes: [String: NodeChange] = [:]) {
         self.desired = desired
