@@ -22,8 +22,10 @@ struct PlanPageBrowserTests {
         return Dictionary(rows.map { ($0[0], (state: $0[1], change: $0[2], symbol: $0[3])) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Opens the page from a temporary file, removed once the browser has loaded it.
     static func open(_ page: PlanPage, name: String, in driver: ChromeDriver) throws -> WebDriverSession {
         let file = try SiteFixture.write(page.html, name: name)
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
         let browser = try driver.session()
         try browser.open(file.absoluteString)
         return browser
