@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -80,11 +81,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // HTML views of plans and of serve's status page: pure rendering (swift-mustache), no I/O.
+        .target(
+            name: "DCApplyHTML",
+            dependencies: ["DCApplyCore", .product(name: "Mustache", package: "swift-mustache")]
+        ),
         // dcapply serve: the reconcile loop (a pure policy over observations), HTTP routes and metrics.
         .target(
             name: "DCApplyServer",
             dependencies: [
-                "DCApplyCore", "DCApplyGit",
+                "DCApplyCore", "DCApplyGit", "DCApplyHTML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -95,6 +101,7 @@ let package = Package(
             name: "dcapply",
             dependencies: [
                 "DCApplyCore",
+                "DCApplyHTML",
                 "DCApplyRedfish",
                 "DCApplyGit",
                 "DCApplyActuators",
@@ -155,6 +162,13 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "DCApplyHTMLTests",
+            dependencies: [
+                "DCApplyHTML", "DCApplyCore", "DCApplyTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

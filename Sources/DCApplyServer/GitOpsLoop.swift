@@ -172,6 +172,7 @@ public struct GitOpsLoop: Service {
             let plan = try local.plan(site, revision: revision)
             seen.planErrors = plan.problems.filter { $0.severity == .error }.map { "\($0.resource): \($0.message)" }
             guard seen.planErrors.isEmpty else { return nil }
+            state.page.record(site: site, plan: plan, store: local.store)  // the map at GET /
             seen.planIsEmpty = plan.isEmpty
             if !plan.isEmpty && (isNew || selfHeal), let limit = destroyLimit {
                 let applied = try local.store.load().target

@@ -2,7 +2,7 @@ import DCApplyGit
 import Foundation
 import Hummingbird
 
-/// The daemon's HTTP surface: health, readiness, metrics, status and the git webhook.
+/// The daemon's HTTP surface: the status page, health, readiness, metrics, status and the git webhook.
 public enum ServeRoutes {
     /// The routes over the daemon's shared state; without `webhook` POST /hooks/git answers 403.
     public static func router(state: ServeState, webhook: WebhookSignature?) -> Router<BasicRequestContext> {
@@ -17,6 +17,9 @@ public enum ServeRoutes {
         }
         router.get("metrics") { _, _ in
             text(state.metrics.text, contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("/") { _, _ in  // the status page (DCApplyHTML); its script polls /status
+            text(state.page.html(status: state.status.withLock { $0 }), contentType: "text/html; charset=utf-8")
         }
         router.get("status") { _, _ in
             text(state.status.withLock { $0.json } + "\n", contentType: "application/json")

@@ -8,6 +8,8 @@ public final class ServeState: Sendable {
     public let status: Mutex<ServeStatus>
     /// What `/metrics` shows.
     public let metrics = ServeMetrics()
+    /// What the page at `/` is drawn from (the last planned pass).
+    let page = ServePage()
 
     private struct Signal {
         var pending: PassTrigger?

@@ -5,7 +5,7 @@ import Logging
 
 /// Output formats for data on stdout.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json, markdown
+    case text, json, markdown, html
 }
 
 /// Options every command takes.
@@ -13,7 +13,7 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Where dcapply keeps what it applied: sqlite:PATH (made on first use).", valueName: "url"))
     var state: String = StateStores.defaultURL
 
-    @Option(name: [.short, .long], help: "Output format: text, json or markdown.")
+    @Option(name: [.short, .long], help: "Output format: text, json, markdown, or html (plan, apply and what-if: a self-contained page).")
     var output: OutputFormat = .text
 
     @Flag(name: .long, help: "No colour, even on a terminal (NO_COLOR in the environment does the same).")

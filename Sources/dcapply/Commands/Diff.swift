@@ -51,6 +51,7 @@ struct Diff: AsyncParsableCommand {
             case .json: Output.print(DiffView.json(report))
             case .markdown: Output.print(DiffView.markdown(report))
             case .text: Output.print(DiffView.text(report, color: options.colorOnStdout))
+            case .html: throw DCApplyError(.usage, "diff has no HTML view; use --output markdown for a pull request, or plan --output html")
             }
             let headErrors = report.headDiagnostics.filter { $0.severity == .error }.count
             if headErrors > 0 {

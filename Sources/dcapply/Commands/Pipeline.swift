@@ -55,6 +55,7 @@ struct Pipeline {
         case .json: plan.json
         case .markdown: PlanMarkdownView.render(plan, footer: command.map { .init(observedAt: site?.observedAt ?? Date(), command: $0) })
         case .text: PlanTextView.render(plan, color: options.colorOnStdout)
+        case .html: PlanHTMLView.render(plan, site: site, store: reconciler.store)
         }
     }
 }

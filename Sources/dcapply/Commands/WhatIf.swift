@@ -57,6 +57,10 @@ struct WhatIf: AsyncParsableCommand {
             case .json: Output.print(WhatIfView.json(report))
             case .markdown: Output.print(WhatIfView.markdown(report))
             case .text: Output.print(WhatIfView.text(report, color: options.colorOnStdout))
+            case .html:
+                var failed = site  // the map shows the rehearsed failures
+                failed.observed = FailureScenario.apply(scenarios, to: site.observed)
+                Output.print(PlanHTMLView.render(report.plan, site: failed, store: pipeline.reconciler.store))
             }
             if !report.holds {
                 let broken = report.promises.filter { !$0.holds }
