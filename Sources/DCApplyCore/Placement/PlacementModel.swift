@@ -130,6 +130,16 @@ struct PlacementModel {
         return true
     }
 
+    /// Whether one single-node replica of `demand` may go onto `node`: capacity on top of what
+    /// it holds and `reserved` (dense, may be empty), and its rack's cap with the node on.
+    /// Spread is per workload: the caller asks its ``DomainSpread``.
+    func canPlace(_ demand: [(Int, Double)], on node: Int, reserved: [Double] = []) -> Bool {
+        fits(node, demand: demand, reserved: reserved) && powerFits(node, adding: demand)
+    }
+
+    /// Whether turning `node` on, holding what it holds, keeps its rack within its cap.
+    func canPowerOn(_ node: Int) -> Bool { powerFits(node, newUsage: used[node]) }
+
     /// A workload's demand on the dense keys: the positive amounts, by key name.
     func denseDemand(_ resources: ResourceMap) -> [(Int, Double)] {
         resources.filter { $0.value > 0 }.sorted { $0.key < $1.key }.compactMap { entry in resourceIndex[entry.key].map { ($0, entry.value) } }

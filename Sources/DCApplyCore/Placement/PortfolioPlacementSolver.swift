@@ -152,7 +152,7 @@ public struct PortfolioPlacementSolver: PlacementSolver {
             }
             var warm = 0
             for node in ranked where warm < policy.keepWarm {
-                if model.powerFits(node, newUsage: model.used[node]) {
+                if model.canPowerOn(node) {
                     model.powerOn(node)
                     warm += 1
                 }

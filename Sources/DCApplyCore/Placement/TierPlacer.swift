@@ -63,7 +63,7 @@ struct TierPlacer {
         // Keep the current drives that still qualify, within the spread and power limits.
         for candidate in all where current.contains(candidate.address) {
             guard SpreadRule.allows(placed: drivesPerDomain[domain(candidate.node), default: 0], limit: limit),
-                  model.on[candidate.node] || model.powerFits(candidate.node, newUsage: model.used[candidate.node]) else { continue }
+                  model.on[candidate.node] || model.canPowerOn(candidate.node) else { continue }
             take(candidate)
         }
         // Release drives beyond what the rule needs (the tier shrank), the highest addresses first.
@@ -95,7 +95,7 @@ struct TierPlacer {
             let usable = pool.filter { c in
                 (wantNewDomain ? drivesPerDomain[domain(c.node), default: 0] == 0 : gain(c) > 0)
                     && SpreadRule.allows(placed: drivesPerDomain[domain(c.node), default: 0], limit: limit)
-                    && (model.on[c.node] || model.powerFits(c.node, newUsage: model.used[c.node]))
+                    && (model.on[c.node] || model.canPowerOn(c.node))
             }
             guard let best = usable.min(by: { a, b in
                 (-gain(a), model.on[a.node] ? 0 : 1, a.address) < (-gain(b), model.on[b.node] ? 0 : 1, b.address)

@@ -128,8 +128,7 @@ struct WorkloadPlacer {
                 guard gangFits(nodes, workload) else { continue }
                 commitGang(nodes)
             } else {
-                guard let node = nodes.first, model.fits(node, demand: demand, reserved: []),
-                      model.powerFits(node, adding: demand) else { continue }
+                guard let node = nodes.first, model.canPlace(demand, on: node) else { continue }
                 commit(workload.resources, on: node)
             }
             spread.add(spread.domains(nodes))
@@ -251,9 +250,8 @@ struct WorkloadPlacer {
                 }
                 let key = (newDomain, powerRank(node), slack, placedThere, node)
                 if let best, !(key < best.key) { continue }
-                guard model.fits(node, demand: demand, reserved: respectReservations ? reservation(node) : []),
-                      SpreadRule.allows(placed: placedThere, limit: spread.limit),
-                      model.powerFits(node, adding: demand) else { continue }
+                guard SpreadRule.allows(placed: placedThere, limit: spread.limit),
+                      model.canPlace(demand, on: node, reserved: respectReservations ? reservation(node) : []) else { continue }
                 best = (key, node)
             }
             if let best { return [best.node] }
