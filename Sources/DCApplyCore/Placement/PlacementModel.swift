@@ -158,6 +158,19 @@ struct PlacementModel {
         return RackCapRule.allows(projectedW: (rackDrawW[rack[node]] ?? 0) + delta, capW: cap)
     }
 
+    /// Whether taking `nodes` whole (a gang), several possibly in one rack, keeps every rack
+    /// within its cap.
+    func powerFitsWhole(_ nodes: [Int]) -> Bool {
+        var extra: [String: Double] = [:]
+        for node in nodes {
+            extra[rack[node], default: 0] += drawW(node, used: self.nodes[node].capacity, on: true) - drawW(node)
+        }
+        return extra.allSatisfy { rack, delta in
+            guard let cap = rackCapW[rack] else { return true }
+            return RackCapRule.allows(projectedW: (rackDrawW[rack] ?? 0) + delta, capW: cap)
+        }
+    }
+
     mutating func setUsage(_ node: Int, _ newUsage: ResourceMap, on isOn: Bool) {
         let before = drawW(node)
         used[node] = newUsage

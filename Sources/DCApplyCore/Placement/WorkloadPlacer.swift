@@ -208,20 +208,9 @@ struct WorkloadPlacer {
         nodes.allSatisfy { freeWhole($0, respectReservations: false) }
             && GangRule.colocated(nodes, colocate: workload.colocate, model: model)
             && GangRule.covers(nodes, workload, model: model)
-            && powerFits(nodes)
+            && model.powerFitsWhole(nodes)
     }
 
-    /// Power for several nodes of possibly the same rack, taken whole.
-    private func powerFits(_ nodes: [Int]) -> Bool {
-        var extra: [String: Double] = [:]
-        for node in nodes {
-            extra[model.rack[node], default: 0] += model.drawW(node, used: model.nodes[node].capacity, on: true) - model.drawW(node)
-        }
-        return extra.allSatisfy { rack, delta in
-            guard let cap = model.rackCapW[rack] else { return true }
-            return RackCapRule.allows(projectedW: (model.rackDrawW[rack] ?? 0) + delta, capW: cap)
-        }
-    }
 
     private func powerRank(_ node: Int) -> Int {
         model.on[node] ? 0 : (model.observedOn[node] ? 1 : 2)
@@ -331,7 +320,7 @@ struct WorkloadPlacer {
             mostWithinSpread = max(mostWithinSpread, chosen.count)
             guard chosen.count == gangSize else { continue }
             spreadAllows += 1
-            if powerFits(chosen) { powerAllows += 1 }
+            if model.powerFitsWhole(chosen) { powerAllows += 1 }
         }
         let domains = workload.colocate.map { key in { (n: Int) in "\(n) \(key) domain\(n == 1 ? "" : "s")" } } ?? { (n: Int) in n == 1 ? "the pool" : "\(n) groups" }
         let roomy = groups.values.filter { $0.count >= gangSize }.count
