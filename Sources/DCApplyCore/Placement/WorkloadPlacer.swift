@@ -259,7 +259,7 @@ struct WorkloadPlacer {
             for node in candidates?.freeNodes(pool: workload.pool) ?? [] where model.replicaCount[node] == 0 && !model.wholeNode[node]
                 && (gpuIndex.map { model.capacityDense[node][$0] > 0 } ?? false)
                 && model.healthy[node] && freeWhole(node, respectReservations: respectReservations) {
-                if let key = workload.colocate, model.nodes[node].labels[key] == nil || model.nodes[node].labels[key] == "" { continue }
+                if !GangRule.inDomain(node, colocate: workload.colocate, model: model) { continue }
                 groups[colocate?[node] ?? 0].append(node)
             }
             // Groups by label value, as the name breaks ties between them.
@@ -299,7 +299,10 @@ struct WorkloadPlacer {
             return "\(need), and only \(healthy.count) of the pool's nodes \(healthy.count == 1 ? "is" : "are") healthy; "
                 + "to fix: grow \(pool) to at least \(gangSize) healthy nodes, or make the gang smaller"
         }
-        let free = healthy.filter { freeWhole($0, respectReservations: false) && model.replicaCount[$0] == 0 && !model.wholeNode[$0] }
+        let free = healthy.filter {
+            freeWhole($0, respectReservations: false) && model.replicaCount[$0] == 0 && !model.wholeNode[$0]
+                && GangRule.inDomain($0, colocate: workload.colocate, model: model)
+        }
         var groups: [String: [Int]] = [:]
         for node in free { groups[workload.colocate.map { model.nodes[node].labels[$0] ?? "" } ?? "", default: []].append(node) }
         let mostFree = groups.values.map(\.count).max() ?? 0

@@ -8,10 +8,19 @@ enum GangRule {
         gpusPerNode > 0 && gpusPerReplica > gpusPerNode ? (gpusPerReplica + gpusPerNode - 1) / gpusPerNode : 1
     }
 
-    /// Whether `nodes` share one domain of `colocate` (always, without the key).
+    /// Whether `node` is in some domain of `colocate`: it has the label, not empty (always,
+    /// without the key). A node without it is in no domain, so no gang may use it.
+    static func inDomain(_ node: Int, colocate: String?, model: PlacementModel) -> Bool {
+        guard let key = colocate else { return true }
+        return !(model.nodes[node].labels[key] ?? "").isEmpty
+    }
+
+    /// Whether `nodes` share one domain of `colocate` (always, without the key): each is in a
+    /// domain (``inDomain(_:colocate:model:)``) and it is the same one.
     static func colocated(_ nodes: [Int], colocate: String?, model: PlacementModel) -> Bool {
         guard let key = colocate else { return true }
-        return Set(nodes.map { model.nodes[$0].labels[key] ?? "" }).count == 1
+        return nodes.allSatisfy { inDomain($0, colocate: key, model: model) }
+            && Set(nodes.map { model.nodes[$0].labels[key] ?? "" }).count == 1
     }
 
     /// Whether `nodes`, taken whole, give the replica its GPUs and every other resource.
