@@ -180,7 +180,7 @@ final class FakeActuator: Actuator {
         var observed = site.observed
         for name in observed.nodes.keys { observed.nodes[name]?.powerState = first.target.nodes[name]?.powerState ?? .off }
         let plan = Planner().plan(desired: site.desired, observed: observed, current: first.target,
-                                  placement: GreedyPlacementSolver().solve(PlacementInput(desired: site.desired, observed: observed, current: first.target)))
+                                  placement: PortfolioPlacementSolver().solve(PlacementInput(desired: site.desired, observed: observed, current: first.target)))
         let evictions = plan.changes.indices.filter { plan.changes[$0].action == .evict }
         #expect(evictions.count == 4)
         let actuator = FakeActuator(claims: [.evict])
@@ -244,7 +244,7 @@ final class FakeActuator: Actuator {
         let member = try #require(applied.nodes.first { $0.value.pool == "p" }?.key)
         let repair = Change(.assign, .node(member), to: "HardwarePool/p", reason: "changed outside dcapply", subject: ResourceAddress(.hardwarePool, "p"), actuator: "a")
         let plan = Planner().plan(desired: site.desired, observed: observed, current: applied,
-                                  placement: GreedyPlacementSolver().solve(PlacementInput(desired: site.desired, observed: observed, current: applied)),
+                                  placement: PortfolioPlacementSolver().solve(PlacementInput(desired: site.desired, observed: observed, current: applied)),
                                   actuators: ActuatorFindings(repairs: [repair, repair]))
         #expect(plan.changes == [repair], "one repair, nothing else: \(plan.summary)")
         #expect(plan.target == applied)

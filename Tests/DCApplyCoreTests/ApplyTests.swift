@@ -336,7 +336,7 @@ struct SampleSiteCrashTests {
     /// with each power change made once. (In process, with the in-memory store, so that all
     /// 719 × 2 crash points run in seconds; the CLI tests kill the real binary at some of them.)
     @Test func everyJournalStepOfTheSampleSitesFirstApply() async throws {
-        let loader = Reconciler(store: InMemoryStateStore(), solver: GreedyPlacementSolver(solveTime: 0.2), logger: ExecutorTests.logger)
+        let loader = Reconciler(store: InMemoryStateStore(), solver: PortfolioPlacementSolver(solveTime: 0.2), logger: ExecutorTests.logger)
         let site = try await loader.load([Self.manifests])
         #expect(!site.diagnostics.hasErrors)
         let plan = try loader.plan(site)

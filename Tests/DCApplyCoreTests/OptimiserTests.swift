@@ -98,10 +98,10 @@ struct OptimiserTests {
     }
 
     @Test func leastExcessSubsetSumFindsExactTotals() {
-        #expect(GreedyPlacementSolver.leastExcessCounts(need: 10, available: [6, 5, 5]) == [5: 2])
-        #expect(GreedyPlacementSolver.leastExcessCounts(need: 12, available: [8, 8, 8, 4, 4]) == [8: 1, 4: 1])
-        #expect(GreedyPlacementSolver.leastExcessCounts(need: 7, available: [8, 4, 4]) == [8: 1])
-        #expect(GreedyPlacementSolver.leastExcessCounts(need: 30, available: [8, 8]) == nil)
+        #expect(PortfolioPlacementSolver.leastExcessCounts(need: 10, available: [6, 5, 5]) == [5: 2])
+        #expect(PortfolioPlacementSolver.leastExcessCounts(need: 12, available: [8, 8, 8, 4, 4]) == [8: 1, 4: 1])
+        #expect(PortfolioPlacementSolver.leastExcessCounts(need: 7, available: [8, 4, 4]) == [8: 1])
+        #expect(PortfolioPlacementSolver.leastExcessCounts(need: 30, available: [8, 8]) == nil)
     }
 
     /// Regression (found by Benchmarks/run.py scale): re-packing could turn a node on without

@@ -16,7 +16,7 @@ struct TestSite {
     }
 
     func solve(current: TargetState = .empty) -> PlacementResult {
-        GreedyPlacementSolver().solve(PlacementInput(desired: desired, observed: observed, current: current))
+        PortfolioPlacementSolver().solve(PlacementInput(desired: desired, observed: observed, current: current))
     }
 
     func plan(current: TargetState = .empty) -> Plan {

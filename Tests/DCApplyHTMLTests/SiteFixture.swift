@@ -14,7 +14,7 @@ struct SiteFixture {
 
     /// `folder` is relative to the package root (`Examples/quickstart`, `Manifests`).
     static func load(_ folder: String, store: any StateStore = InMemoryStateStore()) async throws -> SiteFixture {
-        let reconciler = Reconciler(store: store, solver: GreedyPlacementSolver(solveTime: 0.2), logger: logger)
+        let reconciler = Reconciler(store: store, solver: PortfolioPlacementSolver(solveTime: 0.2), logger: logger)
         let path = DCApplyRunner.packageRoot.appendingPathComponent(folder).path
         let site = try await reconciler.load([path])
         let errors = site.diagnostics.filter { $0.severity == .error }

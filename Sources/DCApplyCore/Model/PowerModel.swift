@@ -4,16 +4,34 @@ public enum PowerModel {
     /// used fraction of their capacity; `0` when off.
     public static func estimatedW(_ node: ObservedNode, used: ResourceMap, on: Bool) -> Double {
         guard on else { return 0 }
-        return node.power.idleW + (node.power.maxW - node.power.idleW) * utilisation(node, used: used)
+        return drawW(idleW: node.power.idleW, maxW: node.power.maxW, utilisation: utilisation(node, used: used))
+    }
+
+    /// THE draw formula of the contract, for a node that is on: every estimate of dcapply
+    /// (placement's dense states included) ends here.
+    @inline(__always)
+    static func drawW(idleW: Double, maxW: Double, utilisation: Double) -> Double {
+        idleW + (maxW - idleW) * utilisation
     }
 
     /// The fraction of the node in use, between 0 and 1.
     public static func utilisation(_ node: ObservedNode, used: ResourceMap) -> Double {
         let gpus = node.capacity["gpus"] ?? 0
-        if gpus > 0 { return min(1, (used["gpus"] ?? 0) / gpus) }
+        return utilisation(gpu: gpus > 0 ? "gpus" : nil, keys: node.capacity.keys,
+                           capacity: { node.capacity[$0] ?? 0 }, used: { used[$0] ?? 0 })
+    }
+
+    /// The contract's used fraction on any layout: with GPUs (`gpu` is their key, given only
+    /// when the node has some), the GPU share; else the largest share of any key of `keys` with
+    /// capacity; at most 1. Dense states pass positions and closures over their arrays.
+    @inline(__always)
+    static func utilisation<Keys: Sequence>(gpu: Keys.Element?, keys: Keys, capacity: (Keys.Element) -> Double,
+                                            used: (Keys.Element) -> Double) -> Double {
+        if let gpu { return min(1, used(gpu) / capacity(gpu)) }
         var fraction = 0.0
-        for (key, capacity) in node.capacity where capacity > 0 {
-            fraction = max(fraction, (used[key] ?? 0) / capacity)
+        for key in keys {
+            let available = capacity(key)
+            if available > 0 { fraction = max(fraction, used(key) / available) }
         }
         return min(1, fraction)
     }

@@ -29,7 +29,7 @@ struct CandidateIndex {
         let domainKeys = model.domainIDs.keys.sorted()
         var classOf: [[AnyHashable]: Int] = [:]
         for node in model.nodes.indices {
-            guard let pool = model.pool[node], model.nodes[node].health == .healthy, !model.wholeNode[node] else { continue }
+            guard let pool = model.pool[node], HealthRule.takesNew(model.nodes[node].health), !model.wholeNode[node] else { continue }
             let isEmpty = model.replicaCount[node] == 0 && model.driveCount[node] == 0
                 && model.usedDense[node].allSatisfy { $0 == 0 } && (reserved.isEmpty || reserved[node].allSatisfy { $0 == 0 })
             guard isEmpty else {
@@ -65,7 +65,7 @@ struct CandidateIndex {
             members.removeAll { node in
                 if model.wholeNode[node] { return true }
                 guard least > 0, let g = model.gpuKey else { return false }
-                return model.capacityDense[node][g] - model.usedDense[node][g] < least - 1e-9
+                return model.capacityDense[node][g] - model.usedDense[node][g] < least - Tolerance.capacity
             }
             busy[pool] = members
             result = members

@@ -15,7 +15,7 @@ struct EnergyBound {
         var alwaysOn = Set<Int>()
         for node in model.nodes.indices where model.on[node] && !model.wholeNode[node] {
             let powersOff = model.desired.energyPolicy(site: model.nodes[node].site)?.powerOffIdle ?? false
-            if !powersOff || model.nodes[node].health != .healthy || model.driveCount[node] > 0 { alwaysOn.insert(node) }
+            if !powersOff || !HealthRule.takesNew(model.nodes[node].health) || model.driveCount[node] > 0 { alwaysOn.insert(node) }
         }
         watts = alwaysOn.reduce(0) { $0 + model.nodes[$1].power.idleW }
         nodes = alwaysOn.count
@@ -47,7 +47,7 @@ struct EnergyBound {
                 let fixedRoom = members.filter { alwaysOn.contains($0) }.reduce(0.0) { $0 + (model.nodes[$1].capacity[key] ?? 0) }
                 let largest = candidates.map { model.nodes[$0].capacity[key] ?? 0 }.max() ?? 0
                 let excess = amount - fixedRoom
-                if excess > 1e-9, largest > 0 { extraNodes = max(extraNodes, Int((excess / largest - 1e-9).rounded(.up))) }
+                if excess > Tolerance.capacity, largest > 0 { extraNodes = max(extraNodes, Int((excess / largest - Tolerance.capacity).rounded(.up))) }
             }
             watts += Double(extraNodes) * cheapestIdle
             nodes += extraNodes

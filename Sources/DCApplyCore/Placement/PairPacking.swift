@@ -11,7 +11,7 @@ enum PairPacking {
         guard n <= limit, n > 0 else { return nil }
         let dims = capacity.count
         func fits(_ items: [Int]) -> Bool {
-            (0..<dims).allSatisfy { k in items.reduce(0.0) { $0 + demand[$1][k] } <= capacity[k] + 1e-9 }
+            (0..<dims).allSatisfy { k in CapacityRule.fits(items.reduce(0.0) { $0 + demand[$1][k] }, capacity: capacity[k]) }
         }
         guard (0..<n).allSatisfy({ fits([$0]) }) else { return nil }
         var adjacent = Array(repeating: [Int](), count: n)

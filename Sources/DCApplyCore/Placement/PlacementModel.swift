@@ -1,5 +1,8 @@
-/// The mutable working state of a placement: nodes indexed, what each holds, power per rack,
-/// and the hard-constraint checks every strategy shares.
+/// The placement kernel's working state: nodes indexed, what each holds (dense by resource
+/// key), pool owner, health, power per rack and rack caps, failure domains; and the
+/// hard-rule checks every strategy asks (capacity, rack caps with the draw formula,
+/// eligibility), each comparison delegated to its rule (``CapacityRule``, ``RackCapRule``,
+/// ``HealthRule``, ``SpreadRule``). docs/placement.md lists where each rule lives.
 struct PlacementModel {
     let desired: DesiredState
     let nodes: [ObservedNode]
@@ -23,7 +26,7 @@ struct PlacementModel {
     var on: [Bool]
     var rackDrawW: [String: Double]
     /// Failure domains as integers, per label key that a policy spreads by or a workload
-    /// colocates by: `domainIDs[key]![node]`. The hot loops compare these, not strings.
+    /// colocates by: `domainIDs[key]?[node]`. The hot loops compare these, not strings.
     let domainIDs: [String: [Int]]
     /// How many distinct domains each key of `domainIDs` has.
     let domainCounts: [String: Int]
@@ -70,7 +73,7 @@ struct PlacementModel {
         // keeps the power state it has until something needs it on.
         on = nodes.map { node in
             let powersOff = desired.energyPolicy(site: node.site)?.powerOffIdle ?? false
-            return powersOff && node.health == .healthy ? false : node.powerState == .on
+            return powersOff && HealthRule.takesNew(node.health) ? false : node.powerState == .on
         }
         rackDrawW = [:]
         var domainKeys = Set(desired.redundancyPolicies.values.compactMap(\.failureDomain))
@@ -89,7 +92,7 @@ struct PlacementModel {
         domainIDs = ids
         domainCounts = counts
         gpuKey = resourceIndex["gpus"]
-        healthy = nodes.map { $0.health == .healthy }
+        healthy = nodes.map { HealthRule.takesNew($0.health) }
         observedOn = nodes.map { $0.powerState == .on }
         for position in nodes.indices { rackDrawW[rack[position], default: 0] += drawW(position) }
     }
@@ -99,27 +102,20 @@ struct PlacementModel {
     func drawW(_ node: Int, adding demand: [(Int, Double)]) -> Double {
         let power = nodes[node].power
         let capacity = capacityDense[node], usage = usedDense[node]
-        var fraction = 0.0
-        if let g = gpuKey, capacity[g] > 0 {
-            var used = usage[g]
-            for (k, amount) in demand where k == g { used += amount }
-            fraction = min(1, used / capacity[g])
-        } else {
-            for k in capacity.indices where capacity[k] > 0 {
-                var used = usage[k]
-                for (key, amount) in demand where key == k { used += amount }
-                fraction = max(fraction, used / capacity[k])
-            }
-            fraction = min(1, fraction)
-        }
-        return power.idleW + (power.maxW - power.idleW) * fraction
+        let gpu = gpuKey.flatMap { capacity[$0] > 0 ? $0 : nil }
+        let utilisation = PowerModel.utilisation(gpu: gpu, keys: capacity.indices, capacity: { capacity[$0] }, used: { k in
+            var used = usage[k]
+            for (key, amount) in demand where key == k { used += amount }
+            return used
+        })
+        return PowerModel.drawW(idleW: power.idleW, maxW: power.maxW, utilisation: utilisation)
     }
 
     /// ``powerFits(_:newUsage:)`` for `demand` added to what the node uses, without building maps.
     func powerFits(_ node: Int, adding demand: [(Int, Double)]) -> Bool {
         guard let cap = rackCapW[rack[node]] else { return true }
         let delta = drawW(node, adding: demand) - drawW(node)
-        return (rackDrawW[rack[node]] ?? 0) + delta <= cap + 1e-6
+        return RackCapRule.allows(projectedW: (rackDrawW[rack[node]] ?? 0) + delta, capW: cap)
     }
 
     /// Whether `demand` fits on top of what the node holds and `reserved` (dense, may be
@@ -129,10 +125,20 @@ struct PlacementModel {
         let capacity = capacityDense[node], usage = usedDense[node]
         for (k, amount) in demand {
             let held = reserved.isEmpty ? usage[k] : usage[k] + reserved[k]
-            if held + amount > capacity[k] + 1e-9 { return false }
+            if !CapacityRule.fits(held + amount, capacity: capacity[k]) { return false }
         }
         return true
     }
+
+    /// Whether one single-node replica of `demand` may go onto `node`: capacity on top of what
+    /// it holds and `reserved` (dense, may be empty), and its rack's cap with the node on.
+    /// Spread is per workload: the caller asks its ``DomainSpread``.
+    func canPlace(_ demand: [(Int, Double)], on node: Int, reserved: [Double] = []) -> Bool {
+        fits(node, demand: demand, reserved: reserved) && powerFits(node, adding: demand)
+    }
+
+    /// Whether turning `node` on, holding what it holds, keeps its rack within its cap.
+    func canPowerOn(_ node: Int) -> Bool { powerFits(node, newUsage: used[node]) }
 
     /// A workload's demand on the dense keys: the positive amounts, by key name.
     func denseDemand(_ resources: ResourceMap) -> [(Int, Double)] {
@@ -149,7 +155,20 @@ struct PlacementModel {
     func powerFits(_ node: Int, newUsage: ResourceMap) -> Bool {
         guard let cap = rackCapW[rack[node]] else { return true }
         let delta = drawW(node, used: newUsage, on: true) - drawW(node)
-        return (rackDrawW[rack[node]] ?? 0) + delta <= cap + 1e-6
+        return RackCapRule.allows(projectedW: (rackDrawW[rack[node]] ?? 0) + delta, capW: cap)
+    }
+
+    /// Whether taking `nodes` whole (a gang), several possibly in one rack, keeps every rack
+    /// within its cap.
+    func powerFitsWhole(_ nodes: [Int]) -> Bool {
+        var extra: [String: Double] = [:]
+        for node in nodes {
+            extra[rack[node], default: 0] += drawW(node, used: self.nodes[node].capacity, on: true) - drawW(node)
+        }
+        return extra.allSatisfy { rack, delta in
+            guard let cap = rackCapW[rack] else { return true }
+            return RackCapRule.allows(projectedW: (rackDrawW[rack] ?? 0) + delta, capW: cap)
+        }
     }
 
     mutating func setUsage(_ node: Int, _ newUsage: ResourceMap, on isOn: Bool) {
@@ -173,7 +192,7 @@ struct PlacementModel {
         // GPUs first (the usual reason), then the other keys by name: the report is stable.
         for (key, amount) in demand.sorted(by: { ($0.key == "gpus" ? 0 : 1, $0.key) < ($1.key == "gpus" ? 0 : 1, $1.key) }) where amount > 0 {
             let capacity = nodes[node].capacity[key] ?? 0
-            if (used[node][key] ?? 0) + (reserved[key] ?? 0) + amount > capacity + 1e-9 { return key }
+            if !CapacityRule.fits((used[node][key] ?? 0) + (reserved[key] ?? 0) + amount, capacity: capacity) { return key }
         }
         return nil
     }
@@ -195,7 +214,7 @@ struct PlacementModel {
 
     func eligible(_ node: Int, for pool: HardwarePool) -> Bool {
         let candidate = nodes[node]
-        guard candidate.site == pool.site, candidate.health != .failed else { return false }
+        guard candidate.site == pool.site, HealthRule.keeps(candidate.health) else { return false }
         if let model = pool.gpuModel, candidate.gpu?.model != model { return false }
         if let minimum = pool.minGpuMemoryGiB, (candidate.gpu?.memoryGiB ?? 0) < minimum { return false }
         if let selector = pool.nodeSelector, !selector.matches(candidate.labels) { return false }

@@ -30,13 +30,13 @@ struct TierPlacer {
 
     func satisfied(_ perDomain: [String: Double]) -> Bool {
         let (have, need) = Self.effective(perDomain, tier: tier)
-        return have >= need * (1 - 1e-12)
+        return have >= need * (1 - Tolerance.protection)
     }
 
     func qualifies(_ node: Int, _ drive: Drive) -> Bool {
         let host = model.nodes[node]
-        guard host.site == tier.site, drive.media == tier.media, host.health != .failed else { return false }
-        if tier.encryptionRequired && !drive.selfEncrypting { return false }
+        guard host.site == tier.site, drive.media == tier.media, HealthRule.keeps(host.health) else { return false }
+        if !EncryptionRule.allows(drive, for: tier) { return false }
         if let selector = tier.nodeSelector, !selector.matches(host.labels) { return false }
         return true
     }
@@ -62,8 +62,8 @@ struct TierPlacer {
         }
         // Keep the current drives that still qualify, within the spread and power limits.
         for candidate in all where current.contains(candidate.address) {
-            guard drivesPerDomain[domain(candidate.node), default: 0] < limit,
-                  model.on[candidate.node] || model.powerFits(candidate.node, newUsage: model.used[candidate.node]) else { continue }
+            guard SpreadRule.allows(placed: drivesPerDomain[domain(candidate.node), default: 0], limit: limit),
+                  model.on[candidate.node] || model.canPowerOn(candidate.node) else { continue }
             take(candidate)
         }
         // Release drives beyond what the rule needs (the tier shrank), the highest addresses first.
@@ -82,7 +82,7 @@ struct TierPlacer {
         // first, then larger drives, then by name.
         let share = tier.usableTiB / Double(tier.protection.dataChunks)
         var pool = all.filter { candidate in
-            !current.contains(candidate.address) && !unavailable.contains(candidate.address) && model.nodes[candidate.node].health == .healthy
+            !current.contains(candidate.address) && !unavailable.contains(candidate.address) && HealthRule.takesNew(model.nodes[candidate.node].health)
         }
         let minDomains = policy?.minDomains ?? 0
         func domainsUsed() -> Int { drivesPerDomain.values.filter { $0 > 0 }.count }
@@ -94,8 +94,8 @@ struct TierPlacer {
             }
             let usable = pool.filter { c in
                 (wantNewDomain ? drivesPerDomain[domain(c.node), default: 0] == 0 : gain(c) > 0)
-                    && drivesPerDomain[domain(c.node), default: 0] < limit
-                    && (model.on[c.node] || model.powerFits(c.node, newUsage: model.used[c.node]))
+                    && SpreadRule.allows(placed: drivesPerDomain[domain(c.node), default: 0], limit: limit)
+                    && (model.on[c.node] || model.canPowerOn(c.node))
             }
             guard let best = usable.min(by: { a, b in
                 (-gain(a), model.on[a.node] ? 0 : 1, a.address) < (-gain(b), model.on[b.node] ? 0 : 1, b.address)

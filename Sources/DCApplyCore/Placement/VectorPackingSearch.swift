@@ -50,7 +50,9 @@ struct VectorPackingSearch: Sendable {
     private var scratchChosen: [Int] = []
     private var scratchBest: [Int] = []
     private var iteration = 0
-    private static let epsilon = 1e-9
+    /// Room and weights are compared with the kernel's capacity tolerance (``CapacityRule``):
+    /// what the search calls fitting is what every other strategy calls fitting.
+    private static let epsilon = Tolerance.capacity
 
     /// - Parameters:
     ///   - demand: per item, its demand on each of `dims` resources.
@@ -320,7 +322,7 @@ struct VectorPackingSearch: Sendable {
                     guard fits(item, b), !isTabu(item, b) else { continue }
                     var left = 0.0
                     for k in 0..<dims { left += slack[b * dims + k] - demand[item * dims + k] }
-                    if best == nil || (left, b) < best! { best = (left, b) }
+                    if best.map({ (left, b) < $0 }) ?? true { best = (left, b) }
                 }
                 if let (_, b) = best {
                     put(item, into: b)

@@ -31,7 +31,7 @@ struct WorkloadPlacer {
 
     /// What placing one workload needs between keeping and filling.
     private struct Context {
-        var spread: Spread
+        var spread: DomainSpread
         let members: [Int]
         let gpusPerNode: Int
         let gangSize: Int
@@ -43,7 +43,7 @@ struct WorkloadPlacer {
         var largest: ResourceMap = [:]
         for node in model.nodes { for (key, value) in node.capacity { largest[key] = max(largest[key] ?? 0, value) } }
         func size(_ workload: Workload) -> Double {
-            workload.resources.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value / max(largest[$1.key] ?? 1, 1e-9) }
+            workload.resources.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value / max(largest[$1.key] ?? 1, Tolerance.smallestScale) }
         }
         let sizes = model.desired.workloads.mapValues(size)
         return model.desired.workloads.values.sorted {
@@ -76,7 +76,7 @@ struct WorkloadPlacer {
         }
         for workload in workloads {
             for replica in current.workloads[workload.metadata.name]?.replicas ?? [] where replica.index < workload.replicas {
-                for (node, amount) in demand(of: replica, workload) where model.nodes[node].health != .failed {
+                for (node, amount) in demand(of: replica, workload) where HealthRule.keeps(model.nodes[node].health) {
                     reserve(amount, on: node, sign: 1)
                 }
             }
@@ -101,50 +101,20 @@ struct WorkloadPlacer {
 
     // MARK: One workload
 
-    /// Replicas per failure domain of one workload, domains as ``PlacementModel/domainIDs``.
-    private struct Spread {
-        let key: String?
-        /// The domain of each node under `key` (empty without a key).
-        let ids: [Int]
-        let limit: Int
-        let minDomains: Int
-        var count: [Int]
-        /// Domains holding at least one replica.
-        private(set) var used = 0
-
-        init(key: String?, model: PlacementModel, limit: Int, minDomains: Int) {
-            self.key = key
-            ids = key.flatMap { model.domainIDs[$0] } ?? []
-            self.limit = limit
-            self.minDomains = minDomains
-            count = Array(repeating: 0, count: key.flatMap { model.domainCounts[$0] } ?? 0)
-        }
-
-        func domains(_ nodes: [Int]) -> Set<Int> { key == nil ? [] : Set(nodes.map { ids[$0] }) }
-        func allows(_ domains: Set<Int>) -> Bool { domains.allSatisfy { count[$0] < limit } }
-        mutating func add(_ domains: Set<Int>) {
-            for domain in domains {
-                if count[domain] == 0 { used += 1 }
-                count[domain] += 1
-            }
-        }
-    }
-
     private mutating func keep(_ workload: Workload) {
         let name = workload.metadata.name
         if !reserved.isEmpty {
             for replica in current.workloads[name]?.replicas ?? [] where replica.index < workload.replicas {
-                for (node, amount) in demand(of: replica, workload) where model.nodes[node].health != .failed {
+                for (node, amount) in demand(of: replica, workload) where HealthRule.keeps(model.nodes[node].health) {
                     reserve(amount, on: node, sign: -1)
                 }
             }
         }
         let policy = model.desired.policy(workload.redundancy)
-        var spread = Spread(key: policy?.failureDomain, model: model, limit: policy?.maxPerDomain ?? .max, minDomains: policy?.minDomains ?? 0)
+        var spread = DomainSpread(policy, model: model)
         let members = membersByPool[workload.pool] ?? []
         let gpusPerNode = gpusPerNodeByPool[workload.pool] ?? 0
-        let gangSize = gpusPerNode > 0 && workload.gpusPerReplica > gpusPerNode
-            ? (workload.gpusPerReplica + gpusPerNode - 1) / gpusPerNode : 1
+        let gangSize = GangRule.size(gpusPerReplica: workload.gpusPerReplica, gpusPerNode: gpusPerNode)
         let demand = model.denseDemand(workload.resources)
 
         var placed: [ReplicaPlacement] = []
@@ -152,14 +122,13 @@ struct WorkloadPlacer {
         for replica in (current.workloads[name]?.replicas ?? []).sorted(by: { $0.index < $1.index }) where replica.index < workload.replicas {
             let nodes = replica.nodes.compactMap { model.index[$0] }
             guard nodes.count == replica.nodes.count, nodes.count == gangSize,
-                  nodes.allSatisfy({ model.pool[$0] == workload.pool && model.nodes[$0].health != .failed }),
+                  nodes.allSatisfy({ model.pool[$0] == workload.pool && HealthRule.keeps(model.nodes[$0].health) }),
                   spread.allows(spread.domains(nodes)) else { continue }
             if gangSize > 1 {
                 guard gangFits(nodes, workload) else { continue }
                 commitGang(nodes)
             } else {
-                guard let node = nodes.first, model.fits(node, demand: demand, reserved: []),
-                      model.powerFits(node, adding: demand) else { continue }
+                guard let node = nodes.first, model.canPlace(demand, on: node) else { continue }
                 commit(workload.resources, on: node)
             }
             spread.add(spread.domains(nodes))
@@ -232,30 +201,16 @@ struct WorkloadPlacer {
     /// A node is free for a gang when nothing else is on it, reserved included.
     private func freeWhole(_ node: Int, respectReservations: Bool) -> Bool {
         model.replicaCount[node] == 0 && !model.wholeNode[node]
-            && (!respectReservations || reserved.isEmpty || reserved[node].allSatisfy { $0 <= 1e-9 })
+            && (!respectReservations || reserved.isEmpty || reserved[node].allSatisfy { $0 <= Tolerance.capacity })
     }
 
     private func gangFits(_ nodes: [Int], _ workload: Workload) -> Bool {
-        let gpus = nodes.reduce(0) { $0 + model.nodes[$1].gpuCount }
-        guard gpus >= workload.gpusPerReplica, nodes.allSatisfy({ freeWhole($0, respectReservations: false) }) else { return false }
-        if let key = workload.colocate, Set(nodes.map { model.nodes[$0].labels[key] ?? "" }).count != 1 { return false }
-        for (resource, amount) in workload.resources.sorted(by: { $0.key < $1.key }) where resource != "gpus" {
-            if nodes.reduce(0.0, { $0 + (model.nodes[$1].capacity[resource] ?? 0) }) < amount - 1e-9 { return false }
-        }
-        return powerFits(nodes)
+        nodes.allSatisfy { freeWhole($0, respectReservations: false) }
+            && GangRule.colocated(nodes, colocate: workload.colocate, model: model)
+            && GangRule.covers(nodes, workload, model: model)
+            && model.powerFitsWhole(nodes)
     }
 
-    /// Power for several nodes of possibly the same rack, taken whole.
-    private func powerFits(_ nodes: [Int]) -> Bool {
-        var extra: [String: Double] = [:]
-        for node in nodes {
-            extra[model.rack[node], default: 0] += model.drawW(node, used: model.nodes[node].capacity, on: true) - model.drawW(node)
-        }
-        return extra.allSatisfy { rack, delta in
-            guard let cap = model.rackCapW[rack] else { return true }
-            return (model.rackDrawW[rack] ?? 0) + delta <= cap + 1e-6
-        }
-    }
 
     private func powerRank(_ node: Int) -> Int {
         model.on[node] ? 0 : (model.observedOn[node] ? 1 : 2)
@@ -264,7 +219,7 @@ struct WorkloadPlacer {
     /// The best node for one more replica: keeps spread (`minDomains` first), already on,
     /// least slack, emptiest domain, then the name. Only the candidates of the index are
     /// looked at; the others cannot win (see ``CandidateIndex``).
-    private mutating func chooseNode(_ workload: Workload, demand: [(Int, Double)], spread: Spread) -> [Int]? {
+    private mutating func chooseNode(_ workload: Workload, demand: [(Int, Double)], spread: DomainSpread) -> [Int]? {
         let wantsNewDomain = spread.minDomains > spread.used
         let nodes = candidates?.candidates(pool: workload.pool, model: model) ?? []
         let domainOf = spread.ids
@@ -275,7 +230,7 @@ struct WorkloadPlacer {
             for node in nodes where !model.wholeNode[node] {
                 // The ranking first, from cheap reads; the costly checks only for a node that
                 // would beat the best so far.
-                let placedThere = domainOf.isEmpty ? 0 : spread.count[domainOf[node]]
+                let placedThere = domainOf.isEmpty ? 0 : spread.count[domainOf[node]]  // SpreadRule below
                 let newDomain = wantsNewDomain && placedThere > 0 ? 1 : 0
                 var slack = 0.0
                 let capacity = model.capacityDense[node], usage = model.usedDense[node]
@@ -284,9 +239,8 @@ struct WorkloadPlacer {
                 }
                 let key = (newDomain, powerRank(node), slack, placedThere, node)
                 if let best, !(key < best.key) { continue }
-                guard model.fits(node, demand: demand, reserved: respectReservations ? reservation(node) : []),
-                      placedThere < spread.limit,
-                      model.powerFits(node, adding: demand) else { continue }
+                guard SpreadRule.allows(placed: placedThere, limit: spread.limit),
+                      model.canPlace(demand, on: node, reserved: respectReservations ? reservation(node) : []) else { continue }
                 best = (key, node)
             }
             if let best { return [best.node] }
@@ -294,7 +248,7 @@ struct WorkloadPlacer {
         return nil
     }
 
-    private func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: Spread) -> [Int]? {
+    private func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: DomainSpread) -> [Int]? {
         let colocate = workload.colocate.flatMap { model.domainIDs[$0] }
         let groupCount = workload.colocate.flatMap { model.domainCounts[$0] } ?? 1
         for respectReservations in [true, false] {
@@ -305,7 +259,7 @@ struct WorkloadPlacer {
             for node in candidates?.freeNodes(pool: workload.pool) ?? [] where model.replicaCount[node] == 0 && !model.wholeNode[node]
                 && (gpuIndex.map { model.capacityDense[node][$0] > 0 } ?? false)
                 && model.healthy[node] && freeWhole(node, respectReservations: respectReservations) {
-                if let key = workload.colocate, model.nodes[node].labels[key] == nil || model.nodes[node].labels[key] == "" { continue }
+                if !GangRule.inDomain(node, colocate: workload.colocate, model: model) { continue }
                 groups[colocate?[node] ?? 0].append(node)
             }
             // Groups by label value, as the name breaks ties between them.
@@ -324,7 +278,7 @@ struct WorkloadPlacer {
                 }
                 guard chosen.count == size, spread.allows(spread.domains(chosen)), gangFits(chosen, workload) else { continue }
                 let key = (chosen.reduce(0) { $0 + powerRank($1) }, group)
-                if best == nil || key < best!.key { best = (key, chosen) }
+                if best.map({ key < $0.key }) ?? true { best = (key, chosen) }
             }
             if let best { return best.nodes }
         }
@@ -336,7 +290,7 @@ struct WorkloadPlacer {
     /// Why no gang fits, naming the binding constraint with its numbers and a fix: the pool's
     /// size, free whole nodes per colocate domain, spread (maxPerDomain), or rack power; each
     /// checked only when the ones before it leave room, as `chooseGang` does.
-    private func explainGang(_ workload: Workload, members: [Int], healthy: [Int], spread: Spread, gangSize: Int, gpusPerNode: Int) -> String {
+    private func explainGang(_ workload: Workload, members: [Int], healthy: [Int], spread: DomainSpread, gangSize: Int, gpusPerNode: Int) -> String {
         let pool = "HardwarePool/\(workload.pool)"
         let scope = workload.colocate.map { " in one \($0)" } ?? ""
         let need = "each replica needs \(gangSize) whole nodes of \(gpusPerNode) GPUs\(scope)"
@@ -345,7 +299,10 @@ struct WorkloadPlacer {
             return "\(need), and only \(healthy.count) of the pool's nodes \(healthy.count == 1 ? "is" : "are") healthy; "
                 + "to fix: grow \(pool) to at least \(gangSize) healthy nodes, or make the gang smaller"
         }
-        let free = healthy.filter { freeWhole($0, respectReservations: false) && model.replicaCount[$0] == 0 && !model.wholeNode[$0] }
+        let free = healthy.filter {
+            freeWhole($0, respectReservations: false) && model.replicaCount[$0] == 0 && !model.wholeNode[$0]
+                && GangRule.inDomain($0, colocate: workload.colocate, model: model)
+        }
         var groups: [String: [Int]] = [:]
         for node in free { groups[workload.colocate.map { model.nodes[node].labels[$0] ?? "" } ?? "", default: []].append(node) }
         let mostFree = groups.values.map(\.count).max() ?? 0
@@ -366,7 +323,7 @@ struct WorkloadPlacer {
             mostWithinSpread = max(mostWithinSpread, chosen.count)
             guard chosen.count == gangSize else { continue }
             spreadAllows += 1
-            if powerFits(chosen) { powerAllows += 1 }
+            if model.powerFitsWhole(chosen) { powerAllows += 1 }
         }
         let domains = workload.colocate.map { key in { (n: Int) in "\(n) \(key) domain\(n == 1 ? "" : "s")" } } ?? { (n: Int) in n == 1 ? "the pool" : "\(n) groups" }
         let roomy = groups.values.filter { $0.count >= gangSize }.count
@@ -384,10 +341,10 @@ struct WorkloadPlacer {
         return "\(need); the most free in any \(workload.colocate ?? "group") is \(mostFree)"
     }
 
-    private func explain(_ workload: Workload, members: [Int], spread: Spread, gangSize: Int, gpusPerNode: Int) -> String {
+    private func explain(_ workload: Workload, members: [Int], spread: DomainSpread, gangSize: Int, gpusPerNode: Int) -> String {
         let pool = "HardwarePool/\(workload.pool)"
         if members.isEmpty { return "\(pool) has no member nodes" }
-        let healthy = members.filter { model.nodes[$0].health == .healthy }
+        let healthy = members.filter { HealthRule.takesNew(model.nodes[$0].health) }
         var parts: [String] = []
         let unhealthy = members.count - healthy.count
         if unhealthy > 0 { parts.append("\(unhealthy) \(unhealthy == 1 ? "is" : "are") not healthy") }

@@ -31,7 +31,7 @@ public struct Reconciler: Sendable {
     public var clock: any WallClock = SystemWallClock()
     private let actuatorCache = ActuatorCache()
 
-    public init(store: any StateStore, solver: any PlacementSolver = GreedyPlacementSolver(), logger: Logger, limits: InputLimits = .standard,
+    public init(store: any StateStore, solver: any PlacementSolver = PortfolioPlacementSolver(), logger: Logger, limits: InputLimits = .standard,
                 providers: ProviderFactory? = nil, actuators: ActuatorFactory? = nil) {
         self.store = store
         self.solver = solver

@@ -11,7 +11,7 @@ struct Pipeline {
 
     init(options: CommonOptions, solver: SolverOptions? = nil) throws {
         self.options = options
-        var reconciler = Reconciler(store: try options.openStore(), solver: GreedyPlacementSolver(solveTime: solver?.seconds),
+        var reconciler = Reconciler(store: try options.openStore(), solver: PortfolioPlacementSolver(solveTime: solver?.seconds),
                                     logger: options.makeLogger(),
                                     providers: ActuatorFactories.combine([RedfishProviders.factory(), ExecPlugins.providerFactory()]),
                                     actuators: ActuatorFactories.standard())

@@ -1,9 +1,11 @@
-/// The first placement strategy: keep what still satisfies the constraints, then fill gaps
-/// greedily (pools, storage tiers, then workloads by priority), then settle power.
+/// The placement solver: a portfolio of strategies over one kernel.
 ///
-/// It is deliberately plain; the constraint checks live in ``PlacementModel`` so an optimiser
-/// can replace this strategy and keep them.
-public struct GreedyPlacementSolver: PlacementSolver {
+/// Keeps what still satisfies the constraints, then fills gaps greedily (pools, storage tiers,
+/// then workloads by priority, ``WorkloadPlacer``), then improves energy (``PackingImprover``:
+/// re-packing, exact pairing, node closing under a tabu list, the neighbourhood search), then
+/// settles power. Every strategy asks the kernel (``PlacementModel`` and the rules beside it,
+/// ``PlacementRules``) for every hard rule, and is handed only problems it can honour.
+public struct PortfolioPlacementSolver: PlacementSolver {
     /// Work units (node checks) per second of `--solve-time`: a fixed rate, so that the same
     /// input and budget give the same plan on any machine. About one second of work on the
     /// reference machine (docs/performance.md).
@@ -143,20 +145,20 @@ public struct GreedyPlacementSolver: PlacementSolver {
         for site in sites {
             guard let policy = model.desired.energyPolicy(site: site), policy.powerOffIdle else { continue }
             // Keep warm the idle healthy nodes that are on now, pool members first.
-            let idle = model.nodes.indices.filter { model.nodes[$0].site == site && model.nodes[$0].health == .healthy && !model.hosts($0) }
+            let idle = model.nodes.indices.filter { model.nodes[$0].site == site && HealthRule.takesNew(model.nodes[$0].health) && !model.hosts($0) }
             let ranked = idle.sorted {
                 (model.nodes[$0].powerState == .on ? 0 : 1, model.pool[$0] == nil ? 1 : 0, model.nodes[$0].name)
                     < (model.nodes[$1].powerState == .on ? 0 : 1, model.pool[$1] == nil ? 1 : 0, model.nodes[$1].name)
             }
             var warm = 0
             for node in ranked where warm < policy.keepWarm {
-                if model.powerFits(node, newUsage: model.used[node]) {
+                if model.canPowerOn(node) {
                     model.powerOn(node)
                     warm += 1
                 }
             }
         }
-        for (rack, cap) in model.rackCapW.sorted(by: { $0.key < $1.key }) where (model.rackDrawW[rack] ?? 0) > cap + 1e-6 {
+        for (rack, cap) in model.rackCapW.sorted(by: { $0.key < $1.key }) where !RackCapRule.allows(projectedW: model.rackDrawW[rack] ?? 0, capW: cap) {
             let parts = rack.split(separator: "/", maxSplits: 1).map(String.init)
             let energy = model.desired.energyPolicy(site: parts[0])?.metadata.name ?? parts[0]
             problems.append(Problem(.error, ResourceAddress(.energyPolicy, energy),

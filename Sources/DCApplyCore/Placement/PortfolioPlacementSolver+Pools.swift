@@ -1,6 +1,6 @@
 /// Pool membership: keep qualifying members, release what a shrinking pool no longer needs,
 /// fill what is missing with the least GPU excess and the widest spread.
-extension GreedyPlacementSolver {
+extension PortfolioPlacementSolver {
     // MARK: Pools
 
     func placePools(_ model: inout PlacementModel, current: TargetState) -> [Problem] {
@@ -22,7 +22,7 @@ extension GreedyPlacementSolver {
             for node in ordered {
                 if let key = policy?.failureDomain, let limit = policy?.maxPerDomain {
                     let domain = model.domain(node, key: key)
-                    if perDomain[domain, default: 0] >= limit { continue }
+                    if !SpreadRule.allows(placed: perDomain[domain, default: 0], limit: limit) { continue }
                     perDomain[domain, default: 0] += 1
                 }
                 model.pool[node] = name
@@ -46,7 +46,7 @@ extension GreedyPlacementSolver {
             model.pool[node] = nil
         }
         members = model.members(of: name)
-        func counted(_ set: [Int]) -> [Int] { set.filter { model.nodes[$0].health == .healthy } }
+        func counted(_ set: [Int]) -> [Int] { set.filter { HealthRule.takesNew(model.nodes[$0].health) } }
         func gpus(_ set: [Int]) -> Int { set.reduce(0) { $0 + model.nodes[$1].gpuCount } }
         func satisfied(_ set: [Int]) -> Bool {
             let healthy = counted(set)
@@ -87,13 +87,13 @@ extension GreedyPlacementSolver {
         if let key { for node in members { perDomain[model.domain(node, key: key), default: 0] += 1 } }
         let limit = policy?.maxPerDomain ?? .max
         var remaining = model.nodes.indices.filter {
-            model.pool[$0] == nil && model.nodes[$0].health == .healthy && model.eligible($0, for: pool)
+            model.pool[$0] == nil && HealthRule.takesNew(model.nodes[$0].health) && model.eligible($0, for: pool)
         }
         var plannedCounts: [Int: Int]? = nil
         if case .gpus(let wanted)? = pool.size, counted(members).count >= spares {
             let have = gpus(Array(counted(members).sorted { model.nodes[$0].gpuCount > model.nodes[$1].gpuCount }.dropFirst(spares)))
             plannedCounts = Self.leastExcessCounts(need: wanted - have,
-                                                   available: remaining.filter { key == nil || perDomain[model.domain($0, key: key!), default: 0] < limit }
+                                                   available: remaining.filter { node in key.map { SpreadRule.allows(placed: perDomain[model.domain(node, key: $0), default: 0], limit: limit) } ?? true }
                                                        .map { model.nodes[$0].gpuCount })
         }
         if pool.size == nil {
@@ -103,7 +103,7 @@ extension GreedyPlacementSolver {
                 (model.nodes[$0].powerState == .on ? 0 : 1, model.nodes[$0].name) < (model.nodes[$1].powerState == .on ? 0 : 1, model.nodes[$1].name)
             }
             for node in ordered {
-                if let key, perDomain[model.domain(node, key: key), default: 0] >= limit { continue }
+                if let key, !SpreadRule.allows(placed: perDomain[model.domain(node, key: key), default: 0], limit: limit) { continue }
                 model.pool[node] = name
                 members.append(node)
                 if let key { perDomain[model.domain(node, key: key), default: 0] += 1 }
@@ -125,7 +125,7 @@ extension GreedyPlacementSolver {
                 let domainCount = key.map { perDomain[model.domain(node, key: $0), default: 0] } ?? 0
                 return (fit.0, fit.1, domainCount, model.nodes[node].powerState == .on ? 0 : 1, model.nodes[node].name)
             }
-            var allowed = remaining.filter { key == nil || perDomain[model.domain($0, key: key!), default: 0] < limit }
+            var allowed = remaining.filter { node in key.map { SpreadRule.allows(placed: perDomain[model.domain(node, key: $0), default: 0], limit: limit) } ?? true }
             if let planned = plannedCounts, allowed.contains(where: { (planned[model.nodes[$0].gpuCount] ?? 0) > 0 }) {
                 allowed = allowed.filter { (planned[model.nodes[$0].gpuCount] ?? 0) > 0 }
             }
@@ -145,7 +145,7 @@ extension GreedyPlacementSolver {
             case .gpus(let count)?: wanted = "\(count) GPUs" + (spares > 0 ? " plus \(spares) spare node\(spares == 1 ? "" : "s")" : "")
             case nil: wanted = ""
             }
-            let eligible = model.nodes.indices.filter { model.nodes[$0].health == .healthy && model.eligible($0, for: pool) }
+            let eligible = model.nodes.indices.filter { HealthRule.takesNew(model.nodes[$0].health) && model.eligible($0, for: pool) }
             var reason = "\(eligible.count) healthy node\(eligible.count == 1 ? "" : "s") match\(eligible.count == 1 ? "es" : "") its site, selector and GPU model"
             let takenElsewhere = eligible.filter { model.pool[$0] != nil && model.pool[$0] != name }.count
             if takenElsewhere > 0 { reason += ", \(takenElsewhere) of them in other pools" }
@@ -165,17 +165,17 @@ extension GreedyPlacementSolver {
         if members.isEmpty && pool.size == nil {
             problems.append(Problem(.warning, address, "no healthy node matches its site, selector, GPU model and memory"))
         }
-        if let key, let minDomains = policy?.minDomains {
+        if let key, let policy, let minDomains = policy.minDomains {
             let domains = Set(members.map { model.domain($0, key: key) }).count
             if domains < minDomains {
-                problems.append(Problem(.error, address, "members span \(domains) \(key)\(domains == 1 ? "" : "s"); RedundancyPolicy/\(policy!.metadata.name) asks for at least \(minDomains)"))
+                problems.append(Problem(.error, address, "members span \(domains) \(key)\(domains == 1 ? "" : "s"); RedundancyPolicy/\(policy.metadata.name) asks for at least \(minDomains)"))
             }
         }
         return problems
     }
 
     private func healthyCount(_ members: [Int], _ model: PlacementModel) -> Int {
-        members.filter { model.nodes[$0].health == .healthy }.count
+        members.filter { HealthRule.takesNew(model.nodes[$0].health) }.count
     }
 
     /// Nodes still missing for a sized pool, assuming nodes like its largest eligible one.
@@ -185,7 +185,7 @@ extension GreedyPlacementSolver {
         case .gpus(let wanted)?:
             let perNode = model.nodes.indices.filter { model.eligible($0, for: pool) }.map { model.nodes[$0].gpuCount }.max() ?? 0
             guard perNode > 0 else { return nil }
-            let have = model.members(of: pool.metadata.name).filter { model.nodes[$0].health == .healthy }.reduce(0) { $0 + model.nodes[$1].gpuCount }
+            let have = model.members(of: pool.metadata.name).filter { HealthRule.takesNew(model.nodes[$0].health) }.reduce(0) { $0 + model.nodes[$1].gpuCount }
             return max(0, (wanted - have + perNode - 1) / perNode) + max(0, spares)
         case nil: return nil
         }
@@ -202,6 +202,7 @@ extension GreedyPlacementSolver {
         var quantity: [Int: Int] = [:]
         for count in available where count > 0 { quantity[count, default: 0] += 1 }
         let values = quantity.keys.sorted(by: >)
+        let quantities = values.map { quantity[$0] ?? 0 }
         // fewest[j][s]: the fewest nodes among the first j counts reaching exactly s GPUs;
         // taken[j][s]: how many of count j that uses. Bounded knapsack, exact reconstruction.
         let unreachable = Int.max
@@ -211,7 +212,7 @@ extension GreedyPlacementSolver {
         for (j, value) in values.enumerated() {
             for sum in 0...ceiling {
                 var k = 0
-                while k <= quantity[value]!, k * value <= sum {
+                while k <= quantities[j], k * value <= sum {
                     let before = fewest[j][sum - k * value]
                     if before != unreachable, before + k < fewest[j + 1][sum] {
                         fewest[j + 1][sum] = before + k
