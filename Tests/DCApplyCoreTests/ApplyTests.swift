@@ -14,6 +14,7 @@ final class RecordingProvider: HardwareProvider {
     var count: Int { calls.withLock { $0.count } }
 }
 
+@Suite(.timeLimit(.minutes(5)))
 struct ApplyGraphTests {
     static func change(_ action: Action, _ resource: ResourceAddress, from: String? = nil, to: String? = nil, replica: Int? = nil,
                        fromNodes: [String]? = nil, toNodes: [String]? = nil) -> Change {
@@ -79,6 +80,7 @@ struct ApplyGraphTests {
     }
 }
 
+@Suite(.timeLimit(.minutes(5)))
 struct ExecutorTests {
     static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
@@ -223,6 +225,7 @@ struct ExecutorTests {
     }
 }
 
+@Suite(.timeLimit(.minutes(5)))
 struct JournalTests {
     static func sqlite() throws -> SQLiteStateStore {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dcapply-journal-\(UUID().uuidString)")
@@ -325,6 +328,7 @@ struct CombinedProvider: HardwareProvider {
 }
 
 /// The sample site of the repository, crashed at every journal step of its first apply.
+@Suite(.timeLimit(.minutes(5)))
 struct SampleSiteCrashTests {
     static let manifests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Manifests").path

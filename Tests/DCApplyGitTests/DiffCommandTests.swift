@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("dcapply diff between real commits")
+@Suite("dcapply diff between real commits", .timeLimit(.minutes(5)))
 struct DiffCommandTests {
     /// main holds the quickstart; the branch `fewer` halves the training replicas.
     static func pullRequest() throws -> (fixture: GitFixture, base: String, head: String) {

@@ -3,7 +3,7 @@ import DCApplyGit
 import Foundation
 import Testing
 
-@Suite("Git source (libgit2) on real repositories")
+@Suite("Git source (libgit2) on real repositories", .timeLimit(.minutes(5)))
 struct GitSourceTests {
     @Test func resolvesBranchesTagsShasAndAncestors() throws {
         let fixture = try GitFixture()

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite("SSH signatures (SSHSIG) checked in process")
+@Suite("SSH signatures (SSHSIG) checked in process", .timeLimit(.minutes(5)))
 struct SSHSignatureTests {
     static let message = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Ada <ada@example.com> 1700000000 +0000\n\nA commit\n"
 

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Issue 7: no secret value in any output, log, HTTP answer or state row.
-@Suite struct SecretsTests {
+@Suite(.timeLimit(.minutes(5))) struct SecretsTests {
     @Test func redactionMasksRegisteredSecretsAndURLUserinfo() {
         Secrets.register("hunter2-canary-value")
         Secrets.register("short")  // below the minimum: not registered, ordinary text stays readable

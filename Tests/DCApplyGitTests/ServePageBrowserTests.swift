@@ -4,7 +4,7 @@ import Testing
 
 /// serve's page at `/` in headless Chromium: it follows the daemon without a reload. Skipped,
 /// with the reason, where Chromium is not installed.
-@Suite("serve's status page in headless Chromium", .serialized, .enabled(if: ChromeDriver.isAvailable, Comment(rawValue: ChromeDriver.unavailableReason)))
+@Suite("serve's status page in headless Chromium", .serialized, .enabled(if: ChromeDriver.isAvailable, Comment(rawValue: ChromeDriver.unavailableReason)), .timeLimit(.minutes(5)))
 struct ServePageBrowserTests {
     @Test("the page shows each newly applied revision and a refused one without a reload", .timeLimit(.minutes(3)))
     func followsTheDaemonWithoutReload() async throws {

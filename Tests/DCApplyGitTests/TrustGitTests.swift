@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Signed commits made by `git` with `ssh-keygen` keys, checked through libgit2.
-@Suite("Commit signatures and rights on real repositories")
+@Suite("Commit signatures and rights on real repositories", .timeLimit(.minutes(5)))
 struct TrustGitTests {
     /// A repository whose first commit (signed by alice) holds the quickstart and the
     /// AccessPolicies: alice manages everything, bob manages `llm-*` Workloads.

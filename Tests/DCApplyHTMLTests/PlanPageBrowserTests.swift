@@ -6,7 +6,7 @@ import Testing
 
 /// The plan page in headless Chromium, driven over WebDriver: what a person sees and clicks.
 /// Skipped, with the reason, where Chromium is not installed.
-@Suite("Plan page in headless Chromium", .serialized, .enabled(if: ChromeDriver.isAvailable, Comment(rawValue: ChromeDriver.unavailableReason)))
+@Suite("Plan page in headless Chromium", .serialized, .enabled(if: ChromeDriver.isAvailable, Comment(rawValue: ChromeDriver.unavailableReason)), .timeLimit(.minutes(5)))
 struct PlanPageBrowserTests {
     /// The state class and the `data-change` of every cell as the browser sees them.
     static let readCells = """

@@ -6,6 +6,7 @@ import Testing
 
 /// `dcapply` end to end on a Site whose provider is the emulator: plan, inventory show, apply
 /// powering nodes on and off as the EnergyPolicy asks, and no credential anywhere.
+@Suite(.timeLimit(.minutes(5)))
 struct RedfishCLITests {
     /// Runs the built executable (`DCAPPLY_BINARY` wins) in `folder`.
     static func dcapply(_ arguments: [String], in folder: URL, environment: [String: String]) throws -> (code: Int32, stdout: String, stderr: String) {

@@ -5,6 +5,7 @@ import Testing
 
 /// The provider against real Redfish services on 127.0.0.1: sushy-emulator (TLS, basic auth,
 /// power) and sushy-static serving DMTF's public-tower mockup (GPUs, memory, drives).
+@Suite(.timeLimit(.minutes(5)))
 struct RedfishServiceTests {
     @Test func mockupSystemHasTwoGPUsOfTheMockupsModelAndItsDrives() async throws {
         try await RedfishServices.withMockup { endpoint in
@@ -161,6 +162,7 @@ struct RedfishServiceTests {
 }
 
 /// Session authentication, against a small service that accepts nothing but X-Auth-Token.
+@Suite(.timeLimit(.minutes(5)))
 struct RedfishSessionTests {
     @Test func aSessionIsOpenedUsedAndClosedWhenTheServiceOffersOne() async throws {
         let python = try RedfishServices.program("python3")

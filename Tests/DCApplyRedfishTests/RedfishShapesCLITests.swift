@@ -5,6 +5,7 @@ import Testing
 /// Storage and system shapes that real BMCs produce, observed by the built binary (debug in
 /// `swift test`, the release binary in `scripts/e2e-release`): every one is observed without a
 /// crash, and data dcapply cannot use is a warning naming the system and the field (issue 12).
+@Suite(.timeLimit(.minutes(5)))
 struct RedfishShapesCLITests {
     /// `dcapply inventory show --output json` on a Site with one Redfish endpoint.
     static func inventory(endpoint: String, labels: String? = nil) throws -> (result: DCApplyResult, nodes: [[String: Any]]) {

@@ -5,7 +5,7 @@ import Testing
 
 /// Apply as an operator meets it: crashes and resumes, locks, saved plans, failures — the
 /// built binary against a real SQLite state store.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct ApplyCLITests {
     /// A scratch folder with a copy of an example site and a state database inside it.
     struct Site {

@@ -4,6 +4,7 @@ import Testing
 
 /// Issue 13: docs/cli.md is checked against `--help`, so an option added to a command and not
 /// to the reference (or the other way round) fails here.
+@Suite(.timeLimit(.minutes(5)))
 struct CLIReferenceTests {
     /// Every command, as typed after `dcapply`.
     static let commands = [

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 /// The command line end to end: the built binary, real files, a real SQLite state store.
+@Suite(.timeLimit(.minutes(5)))
 struct CLITests {
     /// A scratch folder with a copy of the quickstart and a state URL inside it.
     struct Scratch {

@@ -5,7 +5,7 @@ import Testing
 /// Issue 13: docs that cannot drift. Every `console` block of README.md and docs/ is run
 /// against the built binary in a temporary copy of the examples, and its output compared with
 /// the page (rules in docs/README.md).
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct DocsConsoleTests {
     /// README.md and every page under docs/, relative to the package root.
     static let pages: [String] = {

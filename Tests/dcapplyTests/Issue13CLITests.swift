@@ -5,7 +5,7 @@ import Testing
 
 /// Issue 13: no site emptied by a wrong path, every failure says why, commands as people type
 /// them. The built binary, a copy of the quickstart, a real SQLite state store.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct Issue13CLITests {
     /// A scratch folder with a copy of the quickstart, a state database, and folders made from it.
     struct Scratch {

@@ -4,7 +4,7 @@ import Testing
 
 /// End-to-end checks: the plans `dcapply` prints keep every hard constraint of the manifest
 /// contract, as recomputed by an independent oracle (`PlanVerifier`).
-@Suite struct PlanConstraintTests {
+@Suite(.timeLimit(.minutes(5))) struct PlanConstraintTests {
     @Test func manifestsSamplePlanMeetsEveryHardConstraint() throws {
         try expectPlanMeetsEveryHardConstraint(
             manifests: DCApplyRunner.packageRoot.appendingPathComponent("Manifests"))
@@ -124,7 +124,7 @@ import Testing
 }
 
 /// The oracle must be able to fail: a hand-made valid plan passes, and each corruption of it is caught.
-@Suite struct PlanVerifierSelfTests {
+@Suite(.timeLimit(.minutes(5))) struct PlanVerifierSelfTests {
     @Test func acceptsAValidPlan() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -4,6 +4,7 @@ import Testing
 
 /// `dcapply what-if`: the plan after losing a rack or a node, and a verdict per redundancy
 /// promise, without writing anything.
+@Suite(.timeLimit(.minutes(5)))
 struct WhatIfTests {
     typealias Scratch = CLITests.Scratch
 
