@@ -193,7 +193,7 @@ public struct GitOpsLoop: Service {
     /// A failure's Ready reason and message.
     private static func failure(_ error: any Error) -> (reason: String, message: String) {
         if let error = error as? DCApplyError, error.code == .locked {
-            return ("Locked", "the state store is locked; retrying after a backoff: \(error)")
+            return ("Locked", "the state store is locked; retrying after a backoff: \(error.daemonDescription)")
         }
         return ("ReconciliationFailed", "\(error)")
     }

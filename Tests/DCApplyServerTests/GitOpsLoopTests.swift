@@ -189,6 +189,8 @@ struct GitOpsLoopTests {
             return
         }
         #expect(message.hasPrefix("the state store is locked; retrying after a backoff: "), "\(message)")
+        // The remedy is worded for the operator reading /status (the core words none).
+        #expect(message.hasSuffix("; if it is gone, `dcapply state unlock --force` breaks the lock"), "\(message)")
         #expect(serve.state.failures == 1)
         #expect(serve.status.lastAppliedRevision == nil)
         #expect(serve.status.lastError == message)
