@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -80,6 +81,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The PostgreSQL state store (issue 16): its own target so the core stays free of NIO.
+        .target(
+            name: "DCApplyPostgres",
+            dependencies: [
+                "DCApplyCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // dcapply serve: the reconcile loop (a pure policy over observations), HTTP routes and metrics.
         .target(
             name: "DCApplyServer",
@@ -99,6 +112,7 @@ let package = Package(
                 "DCApplyGit",
                 "DCApplyActuators",
                 "DCApplyServer",
+                "DCApplyPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -169,6 +183,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
+        ),
+        .testTarget(
+            name: "DCApplyPostgresTests",
+            dependencies: ["DCApplyPostgres", "DCApplyCore", "dcapply", "DCApplyTestSupport"]
         ),
         .testTarget(
             name: "DCApplyGitTests",
