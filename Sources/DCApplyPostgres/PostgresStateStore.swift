@@ -140,7 +140,7 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
-    private var site: SQLValue { .text(url.site) }
+    var site: SQLValue { .text(url.site) }
 
     // MARK: StateStore
 
@@ -270,7 +270,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     /// Inserts `rows` in statements of at most 1,000 rows, each row prefixed with the site.
-    private func insert(_ table: String, _ columns: [String], _ rows: [[SQLValue]]) throws {
+    func insert(_ table: String, _ columns: [String], _ rows: [[SQLValue]]) throws {
         let width = columns.count + 1
         var start = 0
         while start < rows.count {

@@ -47,10 +47,14 @@ struct CommonOptions: ParsableArguments {
 
     /// The executable resolves `postgres://` itself (the core has no NIO); the rest is `StateStores.open`.
     func openStore() throws -> any StateStore {
-        if PostgresStateURL.matches(state) {
-            return try PostgresStateStore.open(state, passwordFile: statePasswordFile, environment: ProcessInfo.processInfo.environment)
+        try Self.openStore(state, passwordFile: statePasswordFile)
+    }
+
+    static func openStore(_ url: String, passwordFile: String?) throws -> any StateStore {
+        if PostgresStateURL.matches(url) {
+            return try PostgresStateStore.open(url, passwordFile: passwordFile, environment: ProcessInfo.processInfo.environment)
         }
-        return try StateStores.open(state)
+        return try StateStores.open(url)
     }
 
     var console: Console { Console(color: colorOnStderr, quiet: quiet) }
