@@ -116,6 +116,16 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
+    /// Runs one statement on its own (autocommit: one round trip, not three), under the same gate.
+    @discardableResult
+    func single(_ what: String, _ sql: String, _ values: [SQLValue] = []) throws -> PostgresQueryResult {
+        gate.lock()
+        defer { gate.unlock() }
+        do { return try run(sql, values) } catch let error as DCApplyError { throw error } catch {
+            throw DCApplyError(.stateStore, "state store \(url.description): cannot \(what)", underlying: Self.readable(error))
+        }
+    }
+
     /// PSQLError hides the server's message from `description` (it may hold data); the
     /// store's messages name the SQLSTATE and the server's text, which never hold a password.
     static func readable(_ error: any Error) -> any Error {
@@ -363,6 +373,14 @@ public final class PostgresStateStore: StateStore {
             let taken = try run("SELECT pg_try_advisory_lock(\(lockKey))", [site]).first?.decode(Bool.self) ?? false
             let previous = try holderRow()
             guard taken else { return (false, previous) }
+            // Advisory locks nest within a session: taking it again through this store is a
+            // second holder, refused as on SQLite, and the extra count is given back.
+            let mine = try run("SELECT EXISTS (SELECT 1 FROM apply_lock WHERE site = $1 AND backend_pid = pg_backend_pid())", [site])
+                .first?.decode(Bool.self) ?? false
+            if mine {
+                try run("SELECT pg_advisory_unlock(\(lockKey))", [site])
+                return (false, previous)
+            }
             try run("DELETE FROM apply_lock WHERE site = $1", [site])
             try run("""
                 INSERT INTO apply_lock (site, host, pid, process_start, since, command, backend_pid)
@@ -429,16 +447,14 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func recordStep(apply: Int, _ step: JournalStep, change: Change) throws {
-        try transaction("journal an action") {
-            try run("""
-                INSERT INTO journal_step (site, apply_id, step, action, resource, state, attempts, error, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                ON CONFLICT (site, apply_id, step) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, error = excluded.error,
-                                                                 updated_at = excluded.updated_at
-                """, [site, .int(apply), .int(step.index), .text(change.action.rawValue), .text(change.resource.description),
-                      .text(step.state.rawValue), .int(step.attempts), .text(step.error.map(Secrets.redact)),
-                      .text(AuditChain.timestamp(Date()))])
-        }
+        try single("journal an action", """
+            INSERT INTO journal_step (site, apply_id, step, action, resource, state, attempts, error, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (site, apply_id, step) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, error = excluded.error,
+                                                             updated_at = excluded.updated_at
+            """, [site, .int(apply), .int(step.index), .text(change.action.rawValue), .text(change.resource.description),
+                  .text(step.state.rawValue), .int(step.attempts), .text(step.error.map(Secrets.redact)),
+                  .text(AuditChain.timestamp(Date()))])
     }
 
     public func unfinishedApply() throws -> UnfinishedApply? {

@@ -47,6 +47,19 @@ struct PostgresStoreTests {
         #expect(try second.lockHolder()?.host == "h2")
     }
 
+    @Test func takingTheLockTwiceThroughOneStoreIsRefusedAndOneReleaseFreesIt() throws {
+        let url = try PostgresServer.running().createDatabase()
+        let store = try Self.open(url)
+        #expect(try store.acquireLock(Self.holder, isStale: { _ in false }) == nil)
+        let again = LockHolder(host: "h1", pid: 12, processStart: nil, since: Date(), command: "serve")
+        let error = #expect(throws: DCApplyError.self) { _ = try store.acquireLock(again, isStale: { _ in false }) }
+        #expect(error?.code == .locked)
+        try store.releaseLock(Self.holder)
+        // Had the nested advisory lock kept a count, another session could not take it now.
+        let other = try Self.open(url)
+        #expect(try other.acquireLock(again, isStale: { _ in false }) == nil)
+    }
+
     @Test func aPasswordInTheURLIsRefused() {
         let error = #expect(throws: DCApplyError.self) { _ = try PostgresStateURL(parsing: "postgres://u:secret@db:5432/x") }
         #expect(error?.code == .usage)
