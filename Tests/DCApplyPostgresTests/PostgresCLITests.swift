@@ -61,6 +61,7 @@ struct PostgresCLITests {
 
     @Test func applyThenPlanIsEmptyAsWithSQLite() throws {
         let site = try Site("Manifests")
+        defer { try? FileManager.default.removeItem(at: site.root) }
         let apply = try site.dcapply(["apply", site.manifests, "--yes"] + Self.solve)
         #expect(apply.exitCode == 0, "\(apply.stderr)")
         let plan = try site.dcapply(["plan", site.manifests, "--detailed-exitcode"] + Self.solve)
@@ -75,6 +76,7 @@ struct PostgresCLITests {
 
     @Test func aSecondApplyWhileOneRunsExitsThreeNamingTheHolder() throws {
         let site = try Site("Manifests")
+        defer { try? FileManager.default.removeItem(at: site.root) }
         let first = try site.startSlowApply(milliseconds: 20)
         defer { if first.isRunning { first.terminate() }; first.waitUntilExit() }
         let holder = try site.waitForHolder()
@@ -89,6 +91,7 @@ struct PostgresCLITests {
 
     @Test func aHolderKilledWithSIGKILLLeavesNoLockBehind() throws {
         let site = try Site("Manifests")
+        defer { try? FileManager.default.removeItem(at: site.root) }
         let first = try site.startSlowApply(milliseconds: 200)
         let holder = try site.waitForHolder()
         #expect(holder == Int(first.processIdentifier))

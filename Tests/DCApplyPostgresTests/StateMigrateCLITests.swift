@@ -8,6 +8,7 @@ import Testing
 struct StateMigrateCLITests {
     @Test func sqliteToPostgresAndBackKeepsHistoryAndTheAuditChain() throws {
         let site = try PostgresCLITests.Site("Examples/quickstart")
+        defer { try? FileManager.default.removeItem(at: site.root) }
         let sqlite = "sqlite:" + site.root.appendingPathComponent("state.db").path
         let back = "sqlite:" + site.root.appendingPathComponent("back.db").path
         func dcapply(_ arguments: [String]) throws -> DCApplyResult { try DCApplyRunner.run(arguments, in: site.root) }
