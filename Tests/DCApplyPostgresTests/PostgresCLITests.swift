@@ -74,6 +74,19 @@ struct PostgresCLITests {
         #expect(audit.exitCode == 0, "\(audit.stdout)\(audit.stderr)")
     }
 
+    @Test func aPasswordInTheURLOrAnUnreadablePasswordFileIsRefusedBeforeConnecting() throws {
+        let root = FileManager.default.temporaryDirectory
+        let inURL = try DCApplyRunner.run(["state", "show", "--state", "postgres://ops:s3cret@127.0.0.1:1/state"], in: root)
+        #expect(inURL.exitCode == 1)
+        #expect(inURL.stderr.hasSuffix("error: --state must not hold a password (it would show in process lists and logs); "
+                                       + "set PGPASSWORD or pass --state-password-file FILE\n"), "\(inURL.stderr)")
+        #expect(!inURL.stderr.contains("s3cret"))
+        let missing = try DCApplyRunner.run(["state", "show", "--state", "postgres://ops@127.0.0.1:1/state",
+                                             "--state-password-file", "/nonexistent/pw"], in: root)
+        #expect(missing.exitCode == 1)
+        #expect(missing.stderr.hasSuffix("error: --state-password-file /nonexistent/pw: cannot read the file\n"), "\(missing.stderr)")
+    }
+
     @Test func aSecondApplyWhileOneRunsExitsThreeNamingTheHolder() throws {
         let site = try Site("Manifests")
         defer { try? FileManager.default.removeItem(at: site.root) }
