@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -86,6 +87,18 @@ let package = Package(
             name: "DCApplyHTML",
             dependencies: ["DCApplyCore", .product(name: "Mustache", package: "swift-mustache")]
         ),
+        // The PostgreSQL state store (issue 16): its own target so the core stays free of NIO.
+        .target(
+            name: "DCApplyPostgres",
+            dependencies: [
+                "DCApplyCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // dcapply serve: the reconcile loop (a pure policy over observations), HTTP routes and metrics.
         .target(
             name: "DCApplyServer",
@@ -106,6 +119,7 @@ let package = Package(
                 "DCApplyGit",
                 "DCApplyActuators",
                 "DCApplyServer",
+                "DCApplyPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -183,6 +197,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
+        ),
+        .testTarget(
+            name: "DCApplyPostgresTests",
+            dependencies: ["DCApplyPostgres", "DCApplyCore", "dcapply", "DCApplyTestSupport"]
         ),
         .testTarget(
             name: "DCApplyGitTests",

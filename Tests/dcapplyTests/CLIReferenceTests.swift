@@ -9,7 +9,7 @@ struct CLIReferenceTests {
     /// Every command, as typed after `dcapply`.
     static let commands = [
         "apply", "validate", "plan", "diff", "serve", "what-if", "inventory show", "inventory set",
-        "state show", "state history", "state unlock", "audit show", "audit verify", "schema", "version",
+        "state show", "state history", "state unlock", "state migrate", "audit show", "audit verify", "schema", "version",
     ]
 
     /// The long options a command's `--help` lists (`--help` and `--version` aside).

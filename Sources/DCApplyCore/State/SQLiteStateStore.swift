@@ -3,7 +3,7 @@ import GRDB
 
 /// The default state store: one SQLite file, made on first use, with versioned migrations.
 public final class SQLiteStateStore: StateStore {
-    private let database: DatabaseQueue
+    let database: DatabaseQueue
     public let path: String
     /// What the journal's and the observed nodes' timestamps read.
     private let clock: any WallClock

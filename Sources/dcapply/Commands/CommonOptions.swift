@@ -1,5 +1,6 @@
 import ArgumentParser
 import DCApplyCore
+import DCApplyPostgres
 import Foundation
 import Logging
 
@@ -10,8 +11,13 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// Options every command takes.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Where dcapply keeps what it applied: sqlite:PATH (made on first use).", valueName: "url"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Where dcapply keeps what it applied: sqlite:PATH (made on first use) or postgres://USER@HOST:PORT/DB[?sslmode=...&site=NAME].",
+        valueName: "url"))
     var state: String = StateStores.defaultURL
+
+    @Option(name: .long, help: ArgumentHelp("A file holding the PostgreSQL password (else PGPASSWORD).", valueName: "file"))
+    var statePasswordFile: String?
 
     @Option(name: [.short, .long], help: "Output format: text, json, markdown, or html (plan, apply and what-if: a self-contained page).")
     var output: OutputFormat = .text
@@ -39,8 +45,16 @@ struct CommonOptions: ParsableArguments {
         return logger
     }
 
+    /// The executable resolves `postgres://` itself (the core has no NIO); the rest is `StateStores.open`.
     func openStore() throws -> any StateStore {
-        try StateStores.open(state)
+        try Self.openStore(state, passwordFile: statePasswordFile)
+    }
+
+    static func openStore(_ url: String, passwordFile: String?) throws -> any StateStore {
+        if PostgresStateURL.matches(url) {
+            return try PostgresStateStore.open(url, passwordFile: passwordFile, environment: ProcessInfo.processInfo.environment)
+        }
+        return try StateStores.open(url)
     }
 
     var console: Console { Console(color: colorOnStderr, quiet: quiet) }

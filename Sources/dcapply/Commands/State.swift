@@ -5,7 +5,7 @@ import Foundation
 struct State: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The state store: what is applied, and the history of applies.",
-        subcommands: [Show.self, History.self, Unlock.self])
+        subcommands: [Show.self, History.self, Unlock.self, StateMigrate.self])
 
     struct Unlock: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
