@@ -6,7 +6,7 @@ import Testing
 
 /// Exec plugins as real processes: the example plugin, transient exits, garbage, hangs,
 /// a provider, and a dcapply killed mid-apply.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct ExecPluginTests {
     /// The apply calls a recording plugin logged: the ids of each call.
     static func applyCalls(_ log: String) throws -> [[String]] {

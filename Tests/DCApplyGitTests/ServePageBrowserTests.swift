@@ -6,7 +6,7 @@ import Testing
 /// with the reason, where Chromium is not installed.
 @Suite("serve's status page in headless Chromium", .serialized, .enabled(if: ChromeDriver.isAvailable, Comment(rawValue: ChromeDriver.unavailableReason)), .timeLimit(.minutes(5)))
 struct ServePageBrowserTests {
-    @Test("the page shows each newly applied revision and a refused one without a reload", .timeLimit(.minutes(3)))
+    @Test("the page shows each newly applied revision and a refused one without a reload", .timeLimit(.minutes(5)))
     func followsTheDaemonWithoutReload() async throws {
         let fixture = try GitFixture()
         try fixture.addQuickstart()

@@ -5,7 +5,7 @@ import Testing
 /// `serve` told to stop in the middle of a long apply (issue 12): SIGTERM stops it at an action
 /// boundary with the journal consistent and exit 0; SIGKILL leaves the journal open. Either
 /// way the next start resumes the same apply, and `state history` shows it resumed.
-@Suite("dcapply serve and signals", .serialized, .timeLimit(.minutes(3)))
+@Suite("dcapply serve and signals", .serialized, .timeLimit(.minutes(5)))
 struct ServeSignalTests {
     /// The quickstart's first apply (10 actions, one at a time): the first two are quick, each
     /// from the third on takes 3 s, so the apply is under way for 24 s; a test process slowed

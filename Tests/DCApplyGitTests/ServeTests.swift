@@ -5,7 +5,7 @@ import Testing
 /// End to end: the built binary against a bare repository made with the git CLI, over HTTP.
 /// What the loop decides is tested in process (Tests/DCApplyServerTests); these keep what only
 /// the binary shows: libgit2 fetching, the routes, the webhook's signature, the flags.
-@Suite("dcapply serve against a bare repository", .serialized, .timeLimit(.minutes(1)))
+@Suite("dcapply serve against a bare repository", .serialized, .timeLimit(.minutes(5)))
 struct ServeTests {
     static func condition(_ status: [String: Any], _ type: String) -> String? {
         (status["conditions"] as? [[String: Any]])?.first { $0["type"] as? String == type }?["status"] as? String
@@ -90,7 +90,7 @@ struct ServeTests {
     }
 }
 
-@Suite("The scripted GitOps demo", .timeLimit(.minutes(1)))
+@Suite("The scripted GitOps demo", .timeLimit(.minutes(5)))
 struct GitOpsDemoTests {
     @Test func demoScriptAppliesPushesRefusesTheBrokenCommitAndExitsCleanly() throws {
         let script = GitFixture.packageRoot.appendingPathComponent("docs/gitops-demo.sh").path

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `dcapply serve --trusted-signers` and `dcapply diff` on signed commits made by git.
-@Suite("Signed commits through serve and diff", .serialized, .timeLimit(.minutes(1)))
+@Suite("Signed commits through serve and diff", .serialized, .timeLimit(.minutes(5)))
 struct TrustServeTests {
     static func condition(_ status: [String: Any], _ type: String, _ field: String = "status") -> String? {
         (status["conditions"] as? [[String: Any]])?.first { $0["type"] as? String == type }?[field] as? String

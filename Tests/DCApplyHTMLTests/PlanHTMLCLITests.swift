@@ -4,7 +4,7 @@ import Testing
 
 /// `--output html` through the built binary: the wiring in the executable (Pipeline.render,
 /// what-if, diff), which a restructuring of the commands must keep.
-@Suite("dcapply --output html", .timeLimit(.minutes(2)))
+@Suite("dcapply --output html", .timeLimit(.minutes(5)))
 struct PlanHTMLCLITests {
     static let examples = DCApplyRunner.packageRoot.appendingPathComponent("Examples")
 

@@ -31,7 +31,7 @@ struct PlanPageBrowserTests {
         return browser
     }
 
-    @Test("every node of the quickstart and of Manifests/ is on the map with its state class", .timeLimit(.minutes(2)))
+    @Test("every node of the quickstart and of Manifests/ is on the map with its state class", .timeLimit(.minutes(5)))
     func everyNode() async throws {
         let driver = try ChromeDriver()
         defer { driver.stop() }
@@ -51,7 +51,7 @@ struct PlanPageBrowserTests {
         }
     }
 
-    @Test("clicking a node shows its replicas; focusing one with the keyboard shows its details", .timeLimit(.minutes(2)))
+    @Test("clicking a node shows its replicas; focusing one with the keyboard shows its details", .timeLimit(.minutes(5)))
     func clickShowsReplicas() async throws {
         let fixture = try await SiteFixture.load("Examples/quickstart")
         let placed = fixture.plan.target.workloads["llm-train"]?.replicas.first { $0.index == 2 }
@@ -75,7 +75,7 @@ struct PlanPageBrowserTests {
         #expect(try browser.text("#detail h3") == "gpu-r01-n02")
     }
 
-    @Test("the plan after a node fails marks exactly the cells it changes, and the failed node", .timeLimit(.minutes(2)))
+    @Test("the plan after a node fails marks exactly the cells it changes, and the failed node", .timeLimit(.minutes(5)))
     func marksExactlyTheChangedCells() async throws {
         let store = InMemoryStateStore()
         let first = try await SiteFixture.load("Examples/quickstart", store: store)
@@ -110,7 +110,7 @@ struct PlanPageBrowserTests {
         #expect(shown == drawChanged)
     }
 
-    @Test("the pool filter dims the cells of other pools; GPU-use colouring switches without a reload", .timeLimit(.minutes(2)))
+    @Test("the pool filter dims the cells of other pools; GPU-use colouring switches without a reload", .timeLimit(.minutes(5)))
     func filterAndColour() async throws {
         let fixture = try await SiteFixture.load("Manifests")
         let driver = try ChromeDriver()

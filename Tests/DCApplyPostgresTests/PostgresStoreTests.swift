@@ -5,7 +5,7 @@ import Testing
 
 /// What only the PostgreSQL store does: many sites in one database, locks that go with the
 /// session, migrations recorded once, URLs that never carry a password.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct PostgresStoreTests {
     static func open(_ url: String) throws -> PostgresStateStore { try PostgresStateStore.open(url, passwordFile: nil, environment: [:]) }
 

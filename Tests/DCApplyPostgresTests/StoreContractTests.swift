@@ -5,7 +5,7 @@ import Testing
 
 /// The StateStore contract, run against memory, SQLite and a real PostgreSQL 15 alike: what the
 /// layers above rely on, whichever store holds the state.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct StoreContractTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
         case memory, sqlite, postgres

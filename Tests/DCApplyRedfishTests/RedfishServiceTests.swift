@@ -132,7 +132,7 @@ struct RedfishServiceTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func serverErrorsMalformedJSONAndSlowAnswersDegradeWithWarnings() async throws {
         let python = try RedfishServices.program("python3")
         let port = RedfishServices.freePort()

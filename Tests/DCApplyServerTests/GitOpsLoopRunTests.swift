@@ -9,7 +9,7 @@ import Testing
 /// loop waits when it sleeps on the clock; nothing here sleeps or measures time.
 @Suite("GitOpsLoop run with a manual clock")
 struct GitOpsLoopRunTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func theLoopWaitsForTheIntervalWakesForAWebhookBacksOffAndStops() async throws {
         let serve = ServeHarness(interval: 30)
         let first = serve.git.commit(try ServeHarness.quickstart())
@@ -61,7 +61,7 @@ struct GitOpsLoopRunTests {
         #expect(serve.clock.sleeperCount == 0)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aWebhookDuringAPassIsServedByTheNextOne() async throws {
         let serve = ServeHarness(interval: 30)
         serve.git.commit(try ServeHarness.quickstart())

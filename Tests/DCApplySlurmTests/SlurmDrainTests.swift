@@ -27,7 +27,7 @@ final class BusySlurm: SlurmControl, @unchecked Sendable {
 }
 
 struct SlurmDrainTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aPowerOffWaitsForJobsAndFailsAsTransientAfterDrainTimeout() async throws {
         let slurm = BusySlurm()
         let driver = SlurmDriver(settings: SlurmSettings(drainTimeout: .milliseconds(300), drainPollInterval: .milliseconds(50)), control: slurm,

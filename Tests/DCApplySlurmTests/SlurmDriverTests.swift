@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 /// The Slurm layer against a real slurmctld 22.05 (see SlurmController).
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct SlurmDriverTests {
     static let nodes = (1...8).map { "gpu-r01-n0\($0)" }
 

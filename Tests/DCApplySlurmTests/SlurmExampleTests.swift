@@ -6,7 +6,7 @@ import Testing
 
 /// `Examples/slurm/` through the built `dcapply` executable against a real slurmctld: what an
 /// operator runs. Every `scontrol` call dcapply makes goes through a logging shim on PATH.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct SlurmExampleTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

@@ -52,7 +52,7 @@ extension StateTransferable {
             throw DCApplyError(.locked, "refused: the source store is locked by \(holder); migrate when no apply runs")
         }
         if let open = try unfinishedApply() {
-            throw DCApplyError(.stateStore, "refused: apply \(open.id) in the source store is unfinished; run `dcapply apply` to finish it first")
+            throw DCApplyError(.stateStore, "refused: apply \(open.id) in the source store is unfinished; finish it (apply again) first")
         }
         return StateSnapshot(state: try load(), overrides: try overrides(), history: try history(), audit: try auditLog(),
                              actuatorRecords: try allActuatorRecords())
