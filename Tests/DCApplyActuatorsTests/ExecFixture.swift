@@ -63,7 +63,7 @@ struct ExecFixture {
               provider: {\(provider)}
 
             """
-        if let actuator { site += "  actuators: [{exec: {command: [\(actuator.joined(separator: ", "))], timeout: 5s}}]\n" }
+        if let actuator { site += "  actuators: [{exec: {command: [\(actuator.joined(separator: ", "))], timeout: 30s}}]\n" }
         site += """
             ---
             apiVersion: dcapply/v1

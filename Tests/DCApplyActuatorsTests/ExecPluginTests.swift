@@ -117,7 +117,7 @@ struct ExecPluginTests {
             time.sleep(300)
             """)
         try fixture.site(nodes: 1, actuator: ["./hang.py"])
-        try fixture.write("site.yaml", fixture.read("site.yaml").replacingOccurrences(of: "timeout: 5s", with: "timeout: 3s"))
+        try fixture.write("site.yaml", fixture.read("site.yaml").replacingOccurrences(of: "timeout: 30s", with: "timeout: 3s"))
         // 3 s, not 1: on a loaded machine python3 may take over a second to start and print.
         let (_, outcome) = try await fixture.apply(fixture.reconciler())
         #expect(outcome.failed.map(\.error) == ["exec:hang.py: apply timed out after 3s (process group killed); stderr: waiting for the controller"])

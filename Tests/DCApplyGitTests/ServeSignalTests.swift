@@ -8,10 +8,11 @@ import Testing
 @Suite("dcapply serve and signals", .serialized, .timeLimit(.minutes(5)))
 struct ServeSignalTests {
     /// The quickstart's first apply (10 actions, one at a time): the first two are quick, each
-    /// from the third on takes 3 s, so the apply is under way for 24 s; a test process slowed
-    /// by a loaded machine still stops it in the middle (a 1 s window for all ten was missed
-    /// under the full `swift test` on two shared cores).
-    static let slow = ["DCAPPLY_FAILPOINTS": "apply.action=sleep:3000@3+"]
+    /// from the third on takes 15 s, so the apply is under way for two minutes; a test process
+    /// slowed by a loaded machine still stops it in the middle (a 1 s window for all ten, then a
+    /// 24 s one, were missed under the full `swift test` on two shared cores, when blocking
+    /// tests held both of Swift's cooperative threads). SIGTERM waits for the action in flight.
+    static let slow = ["DCAPPLY_FAILPOINTS": "apply.action=sleep:15000@3+"]
 
     enum Stop: String, CaseIterable { case sigterm, sigkill }
 
@@ -30,8 +31,8 @@ struct ServeSignalTests {
         switch stop {
         case .sigterm:
             let started = Date()
-            // Stops at the next action boundary: the one action in flight (3 s) finishes first.
-            #expect(daemon.stop(timeout: 20) == 0, "\(daemon.log)")
+            // Stops at the next action boundary: the one action in flight (15 s) finishes first.
+            #expect(daemon.stop(timeout: 60) == 0, "\(daemon.log)")
             FileHandle.standardError.write(Data("serve: SIGTERM during an apply → exit in \(String(format: "%.2f", Date().timeIntervalSince(started))) s\n".utf8))
             #expect(daemon.log.contains("apply stopped for shutdown; the next start resumes it"), "\(daemon.log)")
         case .sigkill:
