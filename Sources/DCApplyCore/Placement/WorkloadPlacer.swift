@@ -70,10 +70,11 @@ struct WorkloadPlacer {
         func size(_ workload: Workload) -> Double {
             workload.resources.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value / max(largest[$1.key] ?? 1, Tolerance.smallestScale) }
         }
-        let sizes = model.desired.workloads.mapValues(size)
-        return model.desired.workloads.values.sorted {
-            ($0.priority, sizes[$0.metadata.name] ?? 0, $1.metadata.name) > ($1.priority, sizes[$1.metadata.name] ?? 0, $0.metadata.name)
-        }
+        // Each size computed once, beside its workload: no look-up by name per comparison.
+        let sized = model.desired.workloads.values.map { (workload: $0, size: size($0)) }
+        return sized.sorted {
+            ($0.workload.priority, $0.size, $1.workload.metadata.name) > ($1.workload.priority, $1.size, $0.workload.metadata.name)
+        }.map(\.workload)
     }
 
     private func demand(of replica: ReplicaPlacement, _ workload: Workload) -> [(Int, ResourceMap)] {
