@@ -147,8 +147,21 @@ struct PlacementModel {
 
     // MARK: Power
 
+    /// The draw of `node` (``PowerModel``): with what it uses now, read from the dense mirrors
+    /// (bit for bit the same, without hashing), or with `usage`.
     func drawW(_ node: Int, used usage: ResourceMap? = nil, on isOn: Bool? = nil) -> Double {
-        PowerModel.estimatedW(nodes[node], used: usage ?? used[node], on: isOn ?? on[node])
+        guard let usage else { return (isOn ?? on[node]) ? drawW(node, adding: []) : 0 }
+        return PowerModel.estimatedW(nodes[node], used: usage, on: isOn ?? on[node])
+    }
+
+    /// The draw of `node` on and taken whole (all its capacity used): `drawW(node, used:
+    /// capacity, on: true)` from the dense mirrors, bit for bit.
+    func wholeDrawW(_ node: Int) -> Double {
+        let power = nodes[node].power
+        let capacity = capacityDense[node]
+        let gpu = gpuKey.flatMap { capacity[$0] > 0 ? $0 : nil }
+        let utilisation = PowerModel.utilisation(gpu: gpu, keys: capacity.indices, capacity: { capacity[$0] }, used: { capacity[$0] })
+        return PowerModel.drawW(idleW: power.idleW, maxW: power.maxW, utilisation: utilisation)
     }
 
     /// Whether giving `node` the usage `newUsage` (and turning it on) keeps its rack within its cap.
@@ -161,9 +174,15 @@ struct PlacementModel {
     /// Whether taking `nodes` whole (a gang), several possibly in one rack, keeps every rack
     /// within its cap.
     func powerFitsWhole(_ nodes: [Int]) -> Bool {
-        var extra: [String: Double] = [:]
+        // A gang spans a few racks: a short list, summed in node order as a map would.
+        var extra: [(rack: String, delta: Double)] = []
         for node in nodes {
-            extra[rack[node], default: 0] += drawW(node, used: self.nodes[node].capacity, on: true) - drawW(node)
+            let delta = wholeDrawW(node) - drawW(node)
+            if let position = extra.firstIndex(where: { $0.rack == rack[node] }) {
+                extra[position].delta += delta
+            } else {
+                extra.append((rack[node], 0 + delta))
+            }
         }
         return extra.allSatisfy { rack, delta in
             guard let cap = rackCapW[rack] else { return true }

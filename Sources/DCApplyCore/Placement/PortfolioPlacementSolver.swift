@@ -35,16 +35,21 @@ public struct PortfolioPlacementSolver: PlacementSolver {
         // Two ways to place workloads: by priority, displacing lower-priority replicas when
         // nothing else fits; or keeping every valid replica first. The first wins only if it
         // places strictly more at a higher priority: fewest moves comes right after.
-        var preempting = WorkloadPlacer(model: base, current: input.current)
+        // No run words why replicas stay unplaced: most runs are thrown away. The one whose
+        // result is kept (`reported`) runs again with the reasons at the end; a run is a pure
+        // function of its model and current state, so it places the same (decision 230).
+        var preempting = WorkloadPlacer(model: base, current: input.current, explainsUnplaced: false)
         var workloadProblems: [Problem] = []
         var chosen = preempting.run(problems: &workloadProblems)
+        var reported = (model: base, current: input.current, keepEverythingFirst: false, states: chosen.states)
         if !input.current.workloads.isEmpty {
-            var stable = WorkloadPlacer(model: base, current: input.current, keepEverythingFirst: true)
+            var stable = WorkloadPlacer(model: base, current: input.current, keepEverythingFirst: true, explainsUnplaced: false)
             var stableProblems: [Problem] = []
             let kept = stable.run(problems: &stableProblems)
             if !Self.placesMore(chosen.placedByPriority, than: kept.placedByPriority) {
                 chosen = kept
                 workloadProblems = stableProblems
+                reported = (base, input.current, true, kept.states)
             }
         }
 
@@ -54,12 +59,14 @@ public struct PortfolioPlacementSolver: PlacementSolver {
         var improved = improver.run()
         // The improver may have freed room: place what is still missing, keeping the rest.
         if improved.states.values.contains(where: { $0.unplaced > 0 }) {
-            var retry = WorkloadPlacer(model: base, current: TargetState(workloads: improved.states), keepEverythingFirst: true)
+            let retryCurrent = TargetState(workloads: improved.states)
+            var retry = WorkloadPlacer(model: base, current: retryCurrent, keepEverythingFirst: true, explainsUnplaced: false)
             var retryProblems: [Problem] = []
             let again = retry.run(problems: &retryProblems)
             if Self.placesMore(again.placedByPriority, than: chosen.placedByPriority) {
                 improved = (again.model, again.states)
                 workloadProblems = retryProblems
+                reported = (base, retryCurrent, true, again.states)
             }
         }
         // Applying this plan and planning again must change nothing. A plan made from this
@@ -82,12 +89,19 @@ public struct PortfolioPlacementSolver: PlacementSolver {
             _ = placePools(&nextBase, current: current)
             var ignored: [Problem] = []
             _ = placeStorage(&nextBase, current: current, problems: &ignored)
-            var again = WorkloadPlacer(model: nextBase, current: current)
+            var again = WorkloadPlacer(model: nextBase, current: current, explainsUnplaced: false)
             var againProblems: [Problem] = []
             let next = again.run(problems: &againProblems)
             guard Self.placesMore(next.placedByPriority, than: WorkloadPlacer.placedByPriority(improved.states, desired: input.desired)) else { break }
             improved = (next.model, next.states)
             workloadProblems = againProblems
+            reported = (nextBase, current, false, next.states)
+        }
+        // Only a run that left replicas unplaced has reasons to word.
+        if reported.states.values.contains(where: { $0.unplaced > 0 }) {
+            var explaining = WorkloadPlacer(model: reported.model, current: reported.current, keepEverythingFirst: reported.keepEverythingFirst)
+            workloadProblems = []
+            _ = explaining.run(problems: &workloadProblems)
         }
         var model = improved.model
         problems += workloadProblems

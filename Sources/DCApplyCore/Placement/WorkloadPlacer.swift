@@ -18,15 +18,40 @@ struct WorkloadPlacer {
     /// The most GPUs of any member, per pool.
     private let gpusPerNodeByPool: [String: Int]
     private var candidates: CandidateIndex?
+    /// Word why replicas cannot be placed. When false, the problem for unplaced replicas says
+    /// only how many: for runs whose problems are thrown away (the solver runs the kept one
+    /// again with reasons, docs/decisions.md 230).
+    let explainsUnplaced: Bool
+    /// Per `colocate` key: whether each node is in a domain of it (``GangRule/inDomain``).
+    private let inDomainByKey: [String: [Bool]]
+    /// Per `colocate` key: its domain ids that hold a node in a domain, by label value: the
+    /// order in which the gang search breaks ties between domains.
+    private let domainOrderByKey: [String: [Int]]
 
-    init(model: PlacementModel, current: TargetState, keepEverythingFirst: Bool = false) {
+    init(model: PlacementModel, current: TargetState, keepEverythingFirst: Bool = false, explainsUnplaced: Bool = true) {
         self.model = model
         self.current = current
         self.keepEverythingFirst = keepEverythingFirst
+        self.explainsUnplaced = explainsUnplaced
         var members: [String: [Int]] = [:]
         for node in model.nodes.indices { if let pool = model.pool[node] { members[pool, default: []].append(node) } }
         membersByPool = members
         gpusPerNodeByPool = members.mapValues { nodes in nodes.map { model.nodes[$0].gpuCount }.max() ?? 0 }
+        var inDomain: [String: [Bool]] = [:], order: [String: [Int]] = [:]
+        for key in Set(model.desired.workloads.values.compactMap(\.colocate)) {
+            let flags = model.nodes.indices.map { GangRule.inDomain($0, colocate: key, model: model) }
+            inDomain[key] = flags
+            // Every node in a domain of one id has the same label value, and no two ids share one.
+            var valueOf: [Int: String] = [:]
+            if let ids = model.domainIDs[key] {
+                for node in model.nodes.indices where flags[node] && valueOf[ids[node]] == nil {
+                    valueOf[ids[node]] = model.nodes[node].labels[key] ?? ""
+                }
+            }
+            order[key] = valueOf.sorted { $0.value < $1.value }.map(\.key)
+        }
+        inDomainByKey = inDomain
+        domainOrderByKey = order
     }
 
     /// What placing one workload needs between keeping and filling.
@@ -45,10 +70,11 @@ struct WorkloadPlacer {
         func size(_ workload: Workload) -> Double {
             workload.resources.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value / max(largest[$1.key] ?? 1, Tolerance.smallestScale) }
         }
-        let sizes = model.desired.workloads.mapValues(size)
-        return model.desired.workloads.values.sorted {
-            ($0.priority, sizes[$0.metadata.name] ?? 0, $1.metadata.name) > ($1.priority, sizes[$1.metadata.name] ?? 0, $0.metadata.name)
-        }
+        // Each size computed once, beside its workload: no look-up by name per comparison.
+        let sized = model.desired.workloads.values.map { (workload: $0, size: size($0)) }
+        return sized.sorted {
+            ($0.workload.priority, $0.size, $1.workload.metadata.name) > ($1.workload.priority, $1.size, $0.workload.metadata.name)
+        }.map(\.workload)
     }
 
     private func demand(of replica: ReplicaPlacement, _ workload: Workload) -> [(Int, ResourceMap)] {
@@ -170,8 +196,10 @@ struct WorkloadPlacer {
 
         var problems: [Problem] = []
         if unplaced > 0 {
-            problems.append(Problem(.error, address, "\(unplaced) of \(workload.replicas) replica\(workload.replicas == 1 ? "" : "s") cannot be placed: "
-                + explain(workload, members: members, spread: spread, gangSize: gangSize, gpusPerNode: gpusPerNode)))
+            let count = "\(unplaced) of \(workload.replicas) replica\(workload.replicas == 1 ? "" : "s") cannot be placed"
+            problems.append(Problem(.error, address, explainsUnplaced
+                ? count + ": " + explain(workload, members: members, spread: spread, gangSize: gangSize, gpusPerNode: gpusPerNode)
+                : count))
         }
         if let key = spread.key, spread.minDomains > 0, workload.replicas > 0, spread.used < spread.minDomains {
             let why = workload.replicas * max(gangSize, 1) < spread.minDomains && gangSize == 1
@@ -248,26 +276,41 @@ struct WorkloadPlacer {
         return nil
     }
 
+    /// The gang for one more replica: of each `colocate` domain (the whole pool without the
+    /// key), its free whole nodes, already on first, then by name, skipping any that break
+    /// spread; of those that fit, the fewest powered-off nodes, then the domain's label value.
+    /// Domains are visited in label order, so a later one wins only with strictly fewer
+    /// nodes to power on; one that cannot have fewer, even taking its `size` best-ranked free
+    /// nodes, is not looked at (the choice is the same, the work much less).
     private func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: DomainSpread) -> [Int]? {
         let colocate = workload.colocate.flatMap { model.domainIDs[$0] }
         let groupCount = workload.colocate.flatMap { model.domainCounts[$0] } ?? 1
+        let inDomain = workload.colocate.flatMap { inDomainByKey[$0] }
+        let order = workload.colocate.map { domainOrderByKey[$0] ?? [] } ?? [0]
         for respectReservations in [true, false] {
             if !respectReservations && reserved.isEmpty { break }  // the same search again
             var groups: [[Int]] = Array(repeating: [], count: groupCount)
+            // Free nodes per power rank (on, observed on, off), three per group.
+            var ranks = Array(repeating: 0, count: groupCount * 3)
             let gpuIndex = model.gpuKey
             // Cheap array reads first: in a busy site most nodes are taken.
             for node in candidates?.freeNodes(pool: workload.pool) ?? [] where model.replicaCount[node] == 0 && !model.wholeNode[node]
                 && (gpuIndex.map { model.capacityDense[node][$0] > 0 } ?? false)
                 && model.healthy[node] && freeWhole(node, respectReservations: respectReservations) {
-                if !GangRule.inDomain(node, colocate: workload.colocate, model: model) { continue }
-                groups[colocate?[node] ?? 0].append(node)
+                if let inDomain, !inDomain[node] { continue }
+                let group = colocate?[node] ?? 0
+                groups[group].append(node)
+                ranks[group * 3 + powerRank(node)] += 1
             }
-            // Groups by label value, as the name breaks ties between them.
-            let named = groups.filter { !$0.isEmpty }.map { nodes in
-                (group: workload.colocate.map { model.nodes[nodes[0]].labels[$0] ?? "" } ?? "", nodes: nodes)
-            }
-            var best: (key: (Int, String), nodes: [Int])?
-            for (group, candidates) in named.sorted(by: { $0.group < $1.group }) {
+            var best: (key: (Int, Int), nodes: [Int])?
+            for (position, group) in order.enumerated() {
+                let candidates = groups[group]
+                guard candidates.count >= size else { continue }
+                if let best {
+                    // The fewest powered-off nodes any gang of this domain could have.
+                    let on = min(size, ranks[group * 3]), observedOn = min(size - on, ranks[group * 3 + 1])
+                    guard observedOn + 2 * (size - on - observedOn) < best.key.0 else { continue }
+                }
                 // Take nodes already on first, then by name, skipping any that break spread.
                 var chosen: [Int] = []
                 for node in candidates.sorted(by: { (powerRank($0), $0) < (powerRank($1), $1) }) {
@@ -277,7 +320,7 @@ struct WorkloadPlacer {
                     if chosen.count == size { break }
                 }
                 guard chosen.count == size, spread.allows(spread.domains(chosen)), gangFits(chosen, workload) else { continue }
-                let key = (chosen.reduce(0) { $0 + powerRank($1) }, group)
+                let key = (chosen.reduce(0) { $0 + powerRank($1) }, position)
                 if best.map({ key < $0.key }) ?? true { best = (key, chosen) }
             }
             if let best { return best.nodes }

@@ -19,8 +19,10 @@ enum GangRule {
     /// domain (``inDomain(_:colocate:model:)``) and it is the same one.
     static func colocated(_ nodes: [Int], colocate: String?, model: PlacementModel) -> Bool {
         guard let key = colocate else { return true }
-        return nodes.allSatisfy { inDomain($0, colocate: key, model: model) }
-            && Set(nodes.map { model.nodes[$0].labels[key] ?? "" }).count == 1
+        guard nodes.allSatisfy({ inDomain($0, colocate: key, model: model) }), let first = nodes.first else { return false }
+        // Nodes in a domain share an id exactly when they share the label value.
+        guard let ids = model.domainIDs[key] else { return Set(nodes.map { model.nodes[$0].labels[key] ?? "" }).count == 1 }
+        return nodes.allSatisfy { ids[$0] == ids[first] }
     }
 
     /// Whether `nodes`, taken whole, give the replica its GPUs and every other resource.
