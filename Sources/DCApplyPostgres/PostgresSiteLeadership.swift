@@ -1,6 +1,7 @@
 import DCApplyCore
 import DCApplyServer
 import Foundation
+import NIOCore
 import Synchronization
 
 /// A site's leadership among `dcapply serve` processes sharing one PostgreSQL database: a
@@ -60,9 +61,10 @@ public final class PostgresSiteLeadership: SiteLeadership {
     public func tryLead() throws -> Bool {
         if stillLeading() { return true }
         let store: PostgresStateStore
-        if let open = session.withLock({ $0.store }) {
+        if let open = session.withLock({ $0.store }), open.ping(timeout: Self.checkTimeout) {
             store = open
         } else {
+            drop()
             store = try PostgresStateStore(url: url, password: password)
             session.withLock { $0.store = store }
         }
@@ -86,16 +88,16 @@ public final class PostgresSiteLeadership: SiteLeadership {
         }
     }
 
-    /// One round trip on the lock's session: while that session lives, it holds the lock.
+    /// How long a leadership check waits for the server before the leadership counts as lost.
+    public static let checkTimeout = TimeAmount.seconds(2)
+
+    /// One round trip on the lock's session (at most ``checkTimeout``): while that session
+    /// lives, it holds the lock.
     public func stillLeading() -> Bool {
         guard let store = session.withLock({ $0.leading ? $0.store : nil }) else { return false }
-        do {
-            try store.single("check the site's leadership", "SELECT 1")
-            return true
-        } catch {
-            drop()
-            return false
-        }
+        if store.ping(timeout: Self.checkTimeout) { return true }
+        drop()
+        return false
     }
 
     /// The backend pid of the session holding the leadership, nil when this instance does not
@@ -118,12 +120,15 @@ public final class PostgresSiteLeadership: SiteLeadership {
         }
     }
 
-    /// Forgets a broken session (closing it), so the next ``tryLead()`` connects again.
+    /// Forgets a broken session, so the next ``tryLead()`` connects again. It is closed on
+    /// another thread: closing a connection the server cut may wait long, and the caller may be
+    /// an apply asking before its next action.
     private func drop() {
         let store = session.withLock { session -> PostgresStateStore? in
             defer { session = Session() }
             return session.store
         }
-        store?.shutdown()
+        guard let store else { return }
+        DispatchQueue.global().async { store.shutdown() }
     }
 }

@@ -100,6 +100,27 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
+    /// One `SELECT 1` that gives up after `timeout`: whether the session is alive. A query on
+    /// a session the server terminated can wait forever, so this never waits longer.
+    func ping(timeout: TimeAmount) -> Bool {
+        gate.lock()
+        defer { gate.unlock() }
+        return connection.withLock { connection -> Bool in
+            guard let connection, !connection.isClosed else { return false }
+            let loop = connection.eventLoop
+            let promise = loop.makePromise(of: Void.self)
+            let timer = loop.scheduleTask(in: timeout) { promise.fail(DCApplyError(.stateStore, "no answer within \(timeout)")) }
+            connection.query("SELECT 1", logger: logger).whenComplete { result in
+                timer.cancel()
+                switch result {
+                case .success: promise.succeed(())
+                case .failure(let error): promise.fail(error)
+                }
+            }
+            return (try? promise.futureResult.wait()) != nil
+        }
+    }
+
     /// Runs `body` in one transaction, rolled back when it throws.
     @discardableResult
     func transaction<T>(_ what: String, _ body: () throws -> T) throws -> T {

@@ -36,7 +36,7 @@ struct PostgresLeadershipTests {
         #expect(try west.tryLead())
 
         let session = try #require(first.leadingSession)
-        #expect(try server.psql(Self.database(of: url), "SELECT pg_terminate_backend(\(session))") == "t")
+        #expect(try server.psql(Self.database(of: url), "SELECT pg_terminate_backend(\(session))") == "t\n")
         #expect(first.stillLeading() == false, "a killed session is a lost leadership")
         #expect(try second.tryLead(), "the lock went with the session")
         #expect(try second.leader()?.pid == ProcessInfo.processInfo.processIdentifier)

@@ -1,0 +1,193 @@
+import DCApplyTestSupport
+import Foundation
+import Testing
+
+/// Two `dcapply serve` processes on one git repository and one PostgreSQL database: one leads,
+/// the other stands by; the leader killed with SIGKILL, or its leadership session terminated,
+/// in the middle of a slowed apply, and the other finishes that apply, no action done twice.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct HAServeTests {
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    /// A bare repository holding the quickstart under manifests/, and a fresh database.
+    struct Fixture {
+        let root: URL
+        let remote: URL
+        let url: String
+        let database: String
+        let head: String
+
+        init() throws {
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("dcapply-ha-\(UUID().uuidString)")
+            remote = root.appendingPathComponent("remote.git")
+            let work = root.appendingPathComponent("work")
+            try FileManager.default.createDirectory(at: work.appendingPathComponent("manifests"), withIntermediateDirectories: true)
+            for file in ["site.yaml", "inventory.yaml"] {
+                try FileManager.default.copyItem(at: DCApplyRunner.packageRoot.appendingPathComponent("Examples/quickstart/\(file)"),
+                                                 to: work.appendingPathComponent("manifests/\(file)"))
+            }
+            let git = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"]
+            _ = try Self.run("/usr/bin/git", ["init", "-q", "--bare", "-b", "main", remote.path], in: root)
+            _ = try Self.run("/usr/bin/git", ["init", "-q", "-b", "main", work.path], in: root)
+            _ = try Self.run("/usr/bin/git", ["add", "."], in: work)
+            _ = try Self.run("/usr/bin/git", git + ["commit", "-q", "-m", "Quickstart site"], in: work)
+            _ = try Self.run("/usr/bin/git", ["push", "-q", remote.path, "main"], in: work)
+            head = try Self.run("/usr/bin/git", ["rev-parse", "HEAD"], in: work).trimmingCharacters(in: .whitespacesAndNewlines)
+            url = try PostgresServer.running().createDatabase()
+            database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
+        }
+
+        static func run(_ executable: String, _ arguments: [String], in directory: URL) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            let text = String(decoding: data, as: UTF8.self)
+            guard process.terminationStatus == 0 else { throw Failure(description: "\(executable) \(arguments) failed: \(text)") }
+            return text
+        }
+
+        func psql(_ sql: String) throws -> String { try PostgresServer.running().psql(database, sql) }
+
+        func remove() { try? FileManager.default.removeItem(at: root) }
+    }
+
+    /// One serve process: each action slowed by `sleep:MS`, one action at a time.
+    final class Controller {
+        let process = Process()
+        let logURL: URL
+        private(set) var port = 0
+
+        init(_ fixture: Fixture, name: String, sleepMS: Int) throws {
+            logURL = fixture.root.appendingPathComponent("\(name).log")
+            _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+            let log = try FileHandle(forWritingTo: logURL)
+            process.executableURL = try DCApplyRunner.executableURL()
+            process.arguments = ["serve", "--repo", "file://" + fixture.remote.path, "--branch", "main", "--path", "manifests",
+                                 "--interval", "2s", "--leader-check", "1s", "--listen", "127.0.0.1:0", "--parallelism", "1",
+                                 "--solve-time", "0.2", "--state", fixture.url, "--cache", fixture.root.appendingPathComponent("cache-\(name)").path]
+            process.currentDirectoryURL = fixture.root
+            process.environment = ProcessInfo.processInfo.environment.merging(["DCAPPLY_FAILPOINTS": "apply.action=sleep:\(sleepMS)", "NO_COLOR": "1"]) { $1 }
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = log
+            process.standardError = log
+            try process.run()
+        }
+
+        deinit { kill(SIGKILL) }
+
+        var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+        var pid: Int32 { process.processIdentifier }
+
+        func waitUntilListening() async throws {
+            let marker = "dcapply serve: listening on 127.0.0.1:"
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                if let line = log.split(separator: "\n").first(where: { $0.hasPrefix(marker) }),
+                   let text = line.dropFirst(marker.count).split(separator: ",").first, let found = Int(text) {
+                    port = found
+                    return
+                }
+                guard process.isRunning else { throw Failure(description: "serve exited: \(log)") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw Failure(description: "serve did not start listening: \(log)")
+        }
+
+        func get(_ path: String) throws -> String {
+            try Fixture.run("/usr/bin/curl", ["-s", "--noproxy", "*", "-m", "5", "http://127.0.0.1:\(port)/\(path)"], in: URL(fileURLWithPath: "/"))
+        }
+
+        func status() -> [String: Any] {
+            guard let text = try? get("status") else { return [:] }
+            return (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+        }
+
+        func kill(_ signal: Int32) {
+            guard process.isRunning else { return }
+            Foundation.kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+        }
+    }
+
+    /// Polls until `condition` holds; the seconds it took.
+    @discardableResult
+    static func waitFor(_ what: String, timeout: Double = 60, _ condition: () throws -> Bool) async throws -> Double {
+        let start = Date()
+        while Date().timeIntervalSince(start) < timeout {
+            if try condition() { return Date().timeIntervalSince(start) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        if try condition() { return Date().timeIntervalSince(start) }
+        throw Failure(description: "timed out waiting for \(what)")
+    }
+
+    /// Starts two controllers and waits for one to lead and journal two actions; (leader, standby).
+    static func twoControllersMidApply(_ fixture: Fixture) async throws -> (Controller, Controller) {
+        let first = try Controller(fixture, name: "a", sleepMS: 400)
+        let second = try Controller(fixture, name: "b", sleepMS: 400)
+        try await first.waitUntilListening()
+        try await second.waitUntilListening()
+        try await waitFor("two actions journalled") {
+            Int(try fixture.psql("SELECT count(*) FROM journal_step WHERE state = 'done'").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 2
+        }
+        var leader = first, standby = second
+        try await waitFor("both controllers to know who leads") {
+            let (a, b) = (first.status()["leader"] as? Bool, second.status()["leader"] as? Bool)
+            if a == true && b == false { (leader, standby) = (first, second) }
+            if b == true && a == false { (leader, standby) = (second, first) }
+            return a != nil && b != nil && a != b
+        }
+        let seen = standby.status()
+        #expect((seen["leadBy"] as? [String: Any])?["pid"] as? Int == Int(leader.pid), "the standby names the leader")
+        #expect(try standby.get("readyz").hasPrefix("ready: standby; "))
+        return (leader, standby)
+    }
+
+    /// Every step of the one apply done once, recorded as resumed by the new leader.
+    static func expectEveryActionOnce(_ fixture: Fixture) throws {
+        #expect(try fixture.psql("SELECT count(*), min(attempts), max(attempts) FROM journal_step WHERE state = 'done'") == "10|1|1\n")
+        #expect(try fixture.psql("SELECT count(*) FROM journal_step WHERE state <> 'done'") == "0\n")
+        #expect(try fixture.psql("SELECT status, done, change_count FROM apply_history ORDER BY id") == "resumed|10|10\n")
+        #expect(try fixture.psql("SELECT count(*) FROM apply_journal WHERE finished_at IS NULL") == "0\n")
+    }
+
+    @Test func theLeaderKilledMidApplyIsReplacedAndTheApplyFinishedOnce() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let (leader, standby) = try await Self.twoControllersMidApply(fixture)
+        defer { standby.kill(SIGTERM) }
+        leader.kill(SIGKILL)
+        let takeover = try await Self.waitFor("the standby to take over", timeout: 30) { standby.status()["leader"] as? Bool == true }
+        print("HA takeover after SIGKILL: \(String(format: "%.2f", takeover)) s")
+        #expect(takeover < 10)
+        try await Self.waitFor("the apply to finish") { standby.status()["lastAppliedRevision"] as? String == fixture.head }
+        try Self.expectEveryActionOnce(fixture)
+        #expect(standby.log.contains("finishing an interrupted apply before anything new"))
+    }
+
+    @Test func aLeaderWhoseSessionIsTerminatedStopsActingAndTheOtherFinishes() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let (leader, standby) = try await Self.twoControllersMidApply(fixture)
+        defer {
+            leader.kill(SIGTERM)
+            standby.kill(SIGTERM)
+        }
+        let session = try fixture.psql("SELECT backend_pid FROM serve_leader").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try fixture.psql("SELECT pg_terminate_backend(\(session))") == "t\n")
+        let takeover = try await Self.waitFor("the standby to take over", timeout: 30) { standby.status()["leader"] as? Bool == true }
+        print("HA takeover after pg_terminate_backend: \(String(format: "%.2f", takeover)) s")
+        try await Self.waitFor("the apply to finish") { standby.status()["lastAppliedRevision"] as? String == fixture.head }
+        #expect(leader.process.isRunning, "the fenced controller lives on as a standby")
+        #expect(leader.log.contains("lost the leadership of the site"), "\(leader.log)")
+        #expect(leader.status()["leader"] as? Bool == false)
+        try Self.expectEveryActionOnce(fixture)
+    }
+}
