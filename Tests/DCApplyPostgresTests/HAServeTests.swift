@@ -59,7 +59,7 @@ struct HAServeTests {
     }
 
     /// One serve process: each action slowed by `sleep:MS`, one action at a time.
-    final class Controller {
+    final class Controller: @unchecked Sendable {  // set up before it is shared; then read only
         let process = Process()
         let logURL: URL
         private(set) var port = 0
@@ -116,37 +116,50 @@ struct HAServeTests {
         }
     }
 
-    /// Polls until `condition` holds; the seconds it took.
+    /// Runs `body` (psql, curl: blocking) on a Dispatch thread, not on one of the few threads
+    /// the other tests' tasks share.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// Polls until `condition` holds (checked off the pool); the seconds it took.
     @discardableResult
-    static func waitFor(_ what: String, timeout: Double = 60, _ condition: () throws -> Bool) async throws -> Double {
+    static func waitFor(_ what: String, timeout: Double = 60, _ condition: @escaping @Sendable () throws -> Bool) async throws -> Double {
         let start = Date()
         while Date().timeIntervalSince(start) < timeout {
-            if try condition() { return Date().timeIntervalSince(start) }
+            if try await offPool(condition) { return Date().timeIntervalSince(start) }
             try await Task.sleep(for: .milliseconds(20))
         }
-        if try condition() { return Date().timeIntervalSince(start) }
+        if try await offPool(condition) { return Date().timeIntervalSince(start) }
         throw Failure(description: "timed out waiting for \(what)")
     }
 
     /// Starts two controllers and waits for one to lead and journal two actions; (leader, standby).
+    /// Each action's delay: the apply (10 actions, one at a time) lasts 10 s, long enough for a
+    /// loaded machine to see it under way.
+    static let sleepMS = 1000
+
     static func twoControllersMidApply(_ fixture: Fixture) async throws -> (Controller, Controller) {
-        let first = try Controller(fixture, name: "a", sleepMS: 400)
-        let second = try Controller(fixture, name: "b", sleepMS: 400)
+        let first = try Controller(fixture, name: "a", sleepMS: sleepMS)
+        let second = try Controller(fixture, name: "b", sleepMS: sleepMS)
         try await first.waitUntilListening()
         try await second.waitUntilListening()
+        try await waitFor("both controllers to know who leads") {
+            let (a, b) = (first.status()["leader"] as? Bool, second.status()["leader"] as? Bool)
+            return a != nil && b != nil && a != b
+        }
+        let firstLeads = try await offPool { first.status()["leader"] as? Bool == true }
+        let (leader, standby) = firstLeads ? (first, second) : (second, first)
+        let named = try await offPool { (standby.status()["leadBy"] as? [String: Any])?["pid"] as? Int }
+        #expect(named == Int(leader.pid), "the standby names the leader")
+        #expect(try await offPool { try standby.get("readyz") }.hasPrefix("ready: standby; "))
         try await waitFor("two actions journalled") {
             Int(try fixture.psql("SELECT count(*) FROM journal_step WHERE state = 'done'").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 2
         }
-        var leader = first, standby = second
-        try await waitFor("both controllers to know who leads") {
-            let (a, b) = (first.status()["leader"] as? Bool, second.status()["leader"] as? Bool)
-            if a == true && b == false { (leader, standby) = (first, second) }
-            if b == true && a == false { (leader, standby) = (second, first) }
-            return a != nil && b != nil && a != b
-        }
-        let seen = standby.status()
-        #expect((seen["leadBy"] as? [String: Any])?["pid"] as? Int == Int(leader.pid), "the standby names the leader")
-        #expect(try standby.get("readyz").hasPrefix("ready: standby; "))
+        try #require(try await offPool { try fixture.psql("SELECT count(*) FROM apply_journal WHERE finished_at IS NULL") } == "1\n",
+                     "the apply is still under way")
         return (leader, standby)
     }
 
@@ -163,12 +176,12 @@ struct HAServeTests {
         defer { fixture.remove() }
         let (leader, standby) = try await Self.twoControllersMidApply(fixture)
         defer { standby.kill(SIGTERM) }
-        leader.kill(SIGKILL)
+        try await Self.offPool { leader.kill(SIGKILL) }
         let takeover = try await Self.waitFor("the standby to take over", timeout: 30) { standby.status()["leader"] as? Bool == true }
         print("HA takeover after SIGKILL: \(String(format: "%.2f", takeover)) s")
         #expect(takeover < 10)
         try await Self.waitFor("the apply to finish") { standby.status()["lastAppliedRevision"] as? String == fixture.head }
-        try Self.expectEveryActionOnce(fixture)
+        try await Self.offPool { try Self.expectEveryActionOnce(fixture) }
         #expect(standby.log.contains("finishing an interrupted apply before anything new"))
     }
 
@@ -180,14 +193,18 @@ struct HAServeTests {
             leader.kill(SIGTERM)
             standby.kill(SIGTERM)
         }
-        let session = try fixture.psql("SELECT backend_pid FROM serve_leader").trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try fixture.psql("SELECT pg_terminate_backend(\(session))") == "t\n")
+        let terminated = try await Self.offPool {
+            let session = try fixture.psql("SELECT backend_pid FROM serve_leader").trimmingCharacters(in: .whitespacesAndNewlines)
+            return try fixture.psql("SELECT pg_terminate_backend(\(session))")
+        }
+        #expect(terminated == "t\n")
         let takeover = try await Self.waitFor("the standby to take over", timeout: 30) { standby.status()["leader"] as? Bool == true }
         print("HA takeover after pg_terminate_backend: \(String(format: "%.2f", takeover)) s")
         try await Self.waitFor("the apply to finish") { standby.status()["lastAppliedRevision"] as? String == fixture.head }
         #expect(leader.process.isRunning, "the fenced controller lives on as a standby")
+        // /status says what the last pass found; the fenced one's pass ended standing by.
+        try await Self.waitFor("the fenced controller to report standby", timeout: 30) { leader.status()["leader"] as? Bool == false }
         #expect(leader.log.contains("lost the leadership of the site"), "\(leader.log)")
-        #expect(leader.status()["leader"] as? Bool == false)
-        try Self.expectEveryActionOnce(fixture)
+        try await Self.offPool { try Self.expectEveryActionOnce(fixture) }
     }
 }
