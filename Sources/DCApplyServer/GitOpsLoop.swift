@@ -260,6 +260,7 @@ public struct GitOpsLoop: Service {
         } catch {
             if lostLeadership {
                 seen.isLeader = false
+                seen.leader = nil
                 return nil
             }
             seen.failure = Self.failure(error)
@@ -354,6 +355,8 @@ public struct GitOpsLoop: Service {
         let now = clock.now
         let message = "standing by: " + (leader.map { "\($0) leads the site since \(AuditChain.timestamp($0.since))" } ?? "no controller leads the site yet")
         state.status.withLock { status in
+            status.leader = false
+            status.leadBy = leader
             status.lastError = nil
             status.set("Ready", true, reason: "Standby", message: message, at: now)
             status.set("Stalled", false, reason: "Standby", message: "", at: now)

@@ -137,9 +137,9 @@ struct HAServeTests {
     }
 
     /// Starts two controllers and waits for one to lead and journal two actions; (leader, standby).
-    /// Each action's delay: the apply (10 actions, one at a time) lasts 10 s, long enough for a
+    /// Each action's delay: the apply (10 actions, one at a time) lasts 20 s, long enough for a
     /// loaded machine to see it under way.
-    static let sleepMS = 1000
+    static let sleepMS = 2000
 
     static func twoControllersMidApply(_ fixture: Fixture) async throws -> (Controller, Controller) {
         let first = try Controller(fixture, name: "a", sleepMS: sleepMS)
