@@ -4,7 +4,8 @@ import Testing
 
 /// Two `dcapply serve` processes on one git repository and one PostgreSQL database: one leads,
 /// the other stands by; the leader killed with SIGKILL, or its leadership session terminated,
-/// in the middle of a slowed apply, and the other finishes that apply, no action done twice.
+/// while its apply is paused after its third action (failpoint `sleep:MS@3`), and the other
+/// finishes that apply, no action done twice.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct HAServeTests {
     struct Failure: Error, CustomStringConvertible { var description: String }
@@ -58,13 +59,13 @@ struct HAServeTests {
         func remove() { try? FileManager.default.removeItem(at: root) }
     }
 
-    /// One serve process: each action slowed by `sleep:MS`, one action at a time.
+    /// One serve process, one action at a time, with `failpoints` (DCAPPLY_FAILPOINTS) if given.
     final class Controller: @unchecked Sendable {  // set up before it is shared; then read only
         let process = Process()
         let logURL: URL
         private(set) var port = 0
 
-        init(_ fixture: Fixture, name: String, sleepMS: Int) throws {
+        init(_ fixture: Fixture, name: String, failpoints: String?) throws {
             logURL = fixture.root.appendingPathComponent("\(name).log")
             _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
             let log = try FileHandle(forWritingTo: logURL)
@@ -73,7 +74,10 @@ struct HAServeTests {
                                  "--interval", "2s", "--leader-check", "1s", "--listen", "127.0.0.1:0", "--parallelism", "1",
                                  "--solve-time", "0.2", "--state", fixture.url, "--cache", fixture.root.appendingPathComponent("cache-\(name)").path]
             process.currentDirectoryURL = fixture.root
-            process.environment = ProcessInfo.processInfo.environment.merging(["DCAPPLY_FAILPOINTS": "apply.action=sleep:\(sleepMS)", "NO_COLOR": "1"]) { $1 }
+            var environment = ProcessInfo.processInfo.environment
+            environment["NO_COLOR"] = "1"
+            environment["DCAPPLY_FAILPOINTS"] = failpoints
+            process.environment = environment
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = log
             process.standardError = log
@@ -137,29 +141,22 @@ struct HAServeTests {
     }
 
     /// Starts two controllers and waits for one to lead and journal two actions; (leader, standby).
-    /// Each action's delay: the apply (10 actions, one at a time) lasts 20 s, long enough for a
-    /// loaded machine to see it under way.
-    static let sleepMS = 2000
-
-    static func twoControllersMidApply(_ fixture: Fixture) async throws -> (Controller, Controller) {
-        let first = try Controller(fixture, name: "a", sleepMS: sleepMS)
-        let second = try Controller(fixture, name: "b", sleepMS: sleepMS)
-        try await first.waitUntilListening()
-        try await second.waitUntilListening()
-        try await waitFor("both controllers to know who leads") {
-            let (a, b) = (first.status()["leader"] as? Bool, second.status()["leader"] as? Bool)
-            return a != nil && b != nil && a != b
-        }
-        let firstLeads = try await offPool { first.status()["leader"] as? Bool == true }
-        let (leader, standby) = firstLeads ? (first, second) : (second, first)
+    /// Starts the leader, whose apply stops `pause` after its third action (the provider call
+    /// made, its outcome not yet journalled), then a standby without failpoints; returns both
+    /// once two actions are journalled, so the apply is surely under way.
+    static func twoControllersMidApply(_ fixture: Fixture, pause: Int) async throws -> (Controller, Controller) {
+        let leader = try Controller(fixture, name: "a", failpoints: "apply.action=sleep:\(pause)@3")
+        try await leader.waitUntilListening()
+        try await waitFor("the first controller to lead") { leader.status()["leader"] as? Bool == true }
+        let standby = try Controller(fixture, name: "b", failpoints: nil)
+        try await standby.waitUntilListening()
+        try await waitFor("the second controller to stand by") { standby.status()["leader"] as? Bool == false }
         let named = try await offPool { (standby.status()["leadBy"] as? [String: Any])?["pid"] as? Int }
         #expect(named == Int(leader.pid), "the standby names the leader")
         #expect(try await offPool { try standby.get("readyz") }.hasPrefix("ready: standby; "))
         try await waitFor("two actions journalled") {
             Int(try fixture.psql("SELECT count(*) FROM journal_step WHERE state = 'done'").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 2
         }
-        try #require(try await offPool { try fixture.psql("SELECT count(*) FROM apply_journal WHERE finished_at IS NULL") } == "1\n",
-                     "the apply is still under way")
         return (leader, standby)
     }
 
@@ -174,7 +171,7 @@ struct HAServeTests {
     @Test func theLeaderKilledMidApplyIsReplacedAndTheApplyFinishedOnce() async throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        let (leader, standby) = try await Self.twoControllersMidApply(fixture)
+        let (leader, standby) = try await Self.twoControllersMidApply(fixture, pause: 60_000)
         defer { standby.kill(SIGTERM) }
         try await Self.offPool { leader.kill(SIGKILL) }
         let takeover = try await Self.waitFor("the standby to take over", timeout: 30) { standby.status()["leader"] as? Bool == true }
@@ -188,7 +185,7 @@ struct HAServeTests {
     @Test func aLeaderWhoseSessionIsTerminatedStopsActingAndTheOtherFinishes() async throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        let (leader, standby) = try await Self.twoControllersMidApply(fixture)
+        let (leader, standby) = try await Self.twoControllersMidApply(fixture, pause: 15_000)
         defer {
             leader.kill(SIGTERM)
             standby.kill(SIGTERM)
@@ -203,7 +200,7 @@ struct HAServeTests {
         try await Self.waitFor("the apply to finish") { standby.status()["lastAppliedRevision"] as? String == fixture.head }
         #expect(leader.process.isRunning, "the fenced controller lives on as a standby")
         // /status says what the last pass found; the fenced one's pass ended standing by.
-        try await Self.waitFor("the fenced controller to report standby", timeout: 30) { leader.status()["leader"] as? Bool == false }
+        try await Self.waitFor("the fenced controller to report standby", timeout: 45) { leader.status()["leader"] as? Bool == false }
         #expect(leader.log.contains("lost the leadership of the site"), "\(leader.log)")
         try await Self.offPool { try Self.expectEveryActionOnce(fixture) }
     }
