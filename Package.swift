@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "DCApplyPostgres",
             dependencies: [
-                "DCApplyCore",
+                "DCApplyCore", "DCApplyServer",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

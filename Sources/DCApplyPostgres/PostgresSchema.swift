@@ -67,5 +67,13 @@ enum PostgresSchema {
                                           value TEXT NOT NULL, PRIMARY KEY (site, resource_site, actuator, key))
             """,
         ]),
+        // Issue 16, HA serve: who leads each site (the row is only believed while its session
+        // holds the site's leader lock).
+        Migration(version: "2-serve-leader", statements: [
+            """
+            CREATE TABLE serve_leader (site TEXT PRIMARY KEY NOT NULL, host TEXT NOT NULL, pid BIGINT NOT NULL, since TEXT NOT NULL,
+                                       backend_pid INTEGER NOT NULL)
+            """,
+        ]),
     ]
 }

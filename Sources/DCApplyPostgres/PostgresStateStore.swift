@@ -20,18 +20,24 @@ import Synchronization
 /// future. Never call it from an event loop thread (NIO forbids waiting there).
 public final class PostgresStateStore: StateStore {
     public let url: PostgresStateURL
+    /// Kept for the site's leadership connection (``PostgresSiteLeadership``), which opens its own session.
+    let password: String?
     private let group: MultiThreadedEventLoopGroup
     /// One query at a time on the one connection; transactions span several.
     private let connection: Mutex<PostgresConnection?>
     /// Held for a whole transaction, so another thread's statements never land inside it.
     private let gate = NSRecursiveLock()
     private let logger: Logger
+    /// The backend pid of the session that must hold the site's leadership for a write to land
+    /// (nil inside: not leading); nil: writes are not fenced. See ``fence(by:)``.
+    let fenceSession = Mutex<(@Sendable () -> Int32?)?>(nil)
 
     /// Opens the store at `url`, connecting once and running pending migrations.
     /// - Parameters:
     ///   - password: from `PGPASSWORD` or `--state-password-file`; nil for trust or peer auth.
     public init(url: PostgresStateURL, password: String?, logger: Logger = Logger(label: "dcapply.postgres")) throws {
         self.url = url
+        self.password = password
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         connection = Mutex(nil)
@@ -91,6 +97,27 @@ public final class PostgresStateStore: StateStore {
         return try connection.withLock { connection in
             guard let connection else { throw DCApplyError(.stateStore, "the state store \(url.description) is closed") }
             return try connection.query(query, logger: logger).wait()
+        }
+    }
+
+    /// One `SELECT 1` that gives up after `timeout`: whether the session is alive. A query on
+    /// a session the server terminated can wait forever, so this never waits longer.
+    func ping(timeout: TimeAmount) -> Bool {
+        gate.lock()
+        defer { gate.unlock() }
+        return connection.withLock { connection -> Bool in
+            guard let connection, !connection.isClosed else { return false }
+            let loop = connection.eventLoop
+            let promise = loop.makePromise(of: Void.self)
+            let timer = loop.scheduleTask(in: timeout) { promise.fail(DCApplyError(.stateStore, "no answer within \(timeout)")) }
+            connection.query("SELECT 1", logger: logger).whenComplete { result in
+                timer.cancel()
+                switch result {
+                case .success: promise.succeed(())
+                case .failure(let error): promise.fail(error)
+                }
+            }
+            return (try? promise.futureResult.wait()) != nil
         }
     }
 
@@ -201,7 +228,8 @@ public final class PostgresStateStore: StateStore {
     public func commitApply(target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord,
                             expectedSerial: Int) throws -> StoredState {
         try transaction("record the apply") {
-            try write(target: target, estimatedW: estimatedW, powerStates: powerStates, record: record, expectedSerial: expectedSerial).state
+            try checkFence("record the apply")
+            return try write(target: target, estimatedW: estimatedW, powerStates: powerStates, record: record, expectedSerial: expectedSerial).state
         }
     }
 
@@ -348,6 +376,7 @@ public final class PostgresStateStore: StateStore {
 
     public func setOverride(node: String, health: Health??, powerState: PowerState??) throws {
         try transaction("record the node override") {
+            try checkFence("record the node override")
             let now = SQLValue.text(AuditChain.timestamp(Date()))
             try run("""
                 INSERT INTO node_observed (site, node, updated_at) VALUES ($1, $2, $3)
@@ -434,6 +463,7 @@ public final class PostgresStateStore: StateStore {
 
     public func beginApply(planJSON: String, baseSerial: Int, user: String, host: String, startedAt: Date) throws -> Int {
         try transaction("begin the apply journal") {
+            try checkFence("begin the apply journal")
             let serial = try lockedSerial()
             guard serial == baseSerial else {
                 throw DCApplyError(.stateStore, "the state changed since the plan was made (serial \(serial), plan made at \(baseSerial)); plan again")
@@ -447,6 +477,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func recordStep(apply: Int, _ step: JournalStep, change: Change) throws {
+        if fenceSession.withLock({ $0 != nil }) { try transaction("journal an action") { try checkFence("journal an action") } }
         try single("journal an action", """
             INSERT INTO journal_step (site, apply_id, step, action, resource, state, attempts, error, updated_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -476,6 +507,7 @@ public final class PostgresStateStore: StateStore {
     public func finishApply(_ id: Int, target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState],
                             record: ApplyRecord) throws -> StoredState {
         try transaction("record the apply") {
+            try checkFence("record the apply")
             guard let row = try run("SELECT base_serial, plan_json FROM apply_journal WHERE site = $1 AND id = $2 AND finished_at IS NULL FOR UPDATE",
                                     [site, .int(id)]).first else {
                 throw DCApplyError(.stateStore, "apply \(id) is not open in the journal")
@@ -514,6 +546,7 @@ public final class PostgresStateStore: StateStore {
 
     public func setActuatorRecord(site resourceSite: String, actuator: String, key: String, value: String?) throws {
         try transaction("write an actuator record") {
+            try checkFence("write an actuator record")
             if let value {
                 try run("""
                     INSERT INTO actuator_record (site, resource_site, actuator, key, value) VALUES ($1, $2, $3, $4, $5)

@@ -36,6 +36,13 @@ public struct GitOpsLoop: Service {
     public var clock: any ServeClock = SystemWallClock()
     /// The factor the interval is multiplied by before each wait, drawn uniformly.
     public var jitter: ClosedRange<Double> = 0.9...1.1
+    /// Who may act for the site when several controllers share the state store: asked at the
+    /// start of each pass (a standby does nothing else) and before each action of an apply
+    /// (fencing). Nil: this controller runs alone and always acts.
+    public var leadership: (any SiteLeadership)?
+    /// Seconds between a standby's passes (±10% jitter), when shorter than the interval: it
+    /// bounds how long a dead leader's site waits for a standby to take over.
+    public var leaderCheck: Double?
 
     /// A loop over `repository`'s `branch`; the rest is set on the value.
     public init(repository: any GitRemoteSource, branch: String, paths: [String], interval: Double, selfHeal: Bool,
@@ -73,6 +80,8 @@ public struct GitOpsLoop: Service {
         let seconds: Double
         if case .stall(let backoff, _, _) = decision {
             seconds = Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18
+        } else if case .standby = decision {
+            seconds = min(interval, leaderCheck ?? interval) * Double.random(in: jitter)
         } else {
             seconds = interval * Double.random(in: jitter)
         }
@@ -126,12 +135,69 @@ public struct GitOpsLoop: Service {
         seen.stopping = state.isStopping
         seen.failures = state.failures
         (seen.applied, seen.refused) = state.status.withLock { ($0.lastAppliedRevision, $0.refusedRevision) }
-        let prepared = seen.stopping ? nil : await observe(&seen)
+        if !seen.stopping { askLeadership(&seen) }
+        let prepared = seen.stopping || !seen.isLeader ? nil : await observe(&seen)
         if seen.isDrift, let plan = prepared?.plan, case .reconcile(let revision, _) = seen.choice {
             state.metrics.recordDrift()
             logger.warning("drift detected", metadata: ["dcapply.plan": "\(plan.summary)", "git.revision": "\(revision.prefix(12))"], source: ServeLog.source)
         }
         return await carryOut(ReconcilePolicy.decide(seen), seen: seen, prepared: prepared)
+    }
+
+    /// Tries to take (or keep) the site's leadership and records on the status who leads.
+    private func askLeadership(_ seen: inout ReconcileObservations) {
+        guard let leadership else { return }
+        let was = state.status.withLock { $0.leader }
+        do {
+            seen.isLeader = try leadership.tryLead()
+            seen.leader = try leadership.leader()
+        } catch {
+            seen.isLeader = false
+            seen.leader = nil
+            seen.failure = ("LeadershipUnavailable", "cannot ask who leads the site: \(error)")
+        }
+        if seen.isLeader && was != true {
+            logger.notice("leading the site", source: ServeLog.source)
+            // Another leader may have moved the site on since this controller last looked.
+            if let revision = try? reconciler.store.load().revision {
+                seen.applied = revision
+                state.status.withLock { $0.lastAppliedRevision = revision }
+            }
+        } else if !seen.isLeader && was != false {
+            logger.notice("standing by", metadata: ["dcapply.leader": "\(seen.leader.map(\.description) ?? "none")"], source: ServeLog.source)
+        }
+        state.status.withLock { [seen] status in
+            status.leader = seen.isLeader
+            status.leadBy = seen.leader
+        }
+    }
+
+    /// Whether a leadership this controller held is lost (never, without a ``SiteLeadership``).
+    private var lostLeadership: Bool {
+        guard let leadership else { return false }
+        return !leadership.stillLeading()
+    }
+
+    /// The apply options of this pass: a shutdown or a lost leadership stops an apply at the
+    /// next action boundary, before any further provider or actuator call.
+    private func fencedOptions(actor: String?) -> ApplyOptions {
+        var options = applyOptions
+        options.actor = actor
+        let asked = applyOptions.shouldStop
+        options.shouldStop = { [state, leadership] in
+            state.isStopping || asked() || leadership.map { !$0.stillLeading() } ?? false
+        }
+        return options
+    }
+
+    /// The decision once the leadership was lost during a pass: stand by, having stopped.
+    private func fenced(_ log: Logger, _ what: String) -> ReconcileDecision {
+        log.warning("lost the leadership of the site; \(what)", source: ServeLog.source)
+        state.status.withLock { status in
+            status.leader = false
+            status.leadBy = nil
+        }
+        return .standby(leader: nil)
     }
 
     /// Fetches, checks trust, reads, plans and weighs the blast radius, stopping at the first
@@ -166,7 +232,14 @@ public struct GitOpsLoop: Service {
         }
         do {
             let local = reconciler.readingInventory(from: repository, at: revision)
-            let site = try await local.load(commit: revision, paths: paths, from: repository)
+            var site = try await local.load(commit: revision, paths: paths, from: repository)
+            if leadership != nil, try local.store.unfinishedApply() != nil {
+                // A new leader first finishes (or closes) what a dead one left in the journal,
+                // then looks again before planning anything new.
+                log.notice("finishing an interrupted apply before anything new", source: ServeLog.source)
+                _ = try await local.recover(site: site, options: fencedOptions(actor: nil))
+                site = try await local.load(commit: revision, paths: paths, from: repository)
+            }
             seen.manifestErrors = site.diagnostics.filter { $0.severity == .error }.map(\.description)
             guard seen.manifestErrors.isEmpty else { return nil }
             let plan = try local.plan(site, revision: revision)
@@ -185,6 +258,11 @@ public struct GitOpsLoop: Service {
             }
             return Prepared(local: local, site: site, plan: plan, actor: actor)
         } catch {
+            if lostLeadership {
+                seen.isLeader = false
+                seen.leader = nil
+                return nil
+            }
             seen.failure = Self.failure(error)
             return nil
         }
@@ -202,6 +280,9 @@ public struct GitOpsLoop: Service {
         switch decision {
         case .stop:
             return .stop
+        case .standby(let leader):
+            state.failures = 0
+            standBy(leader)
         case .stall(_, let reason, let message):
             state.failures = seen.failures + 1
             fail(message, reason: reason)
@@ -222,14 +303,15 @@ public struct GitOpsLoop: Service {
             var log = logger
             log[metadataKey: "git.revision"] = "\(revision.prefix(12))"
             log.info("applying", metadata: ["dcapply.plan": "\(plan.summary)"], source: ServeLog.source)
-            var options = applyOptions
-            options.actor = prepared.actor
-            // A shutdown (SIGTERM) stops the apply at the next action boundary; the journal
-            // stays open and the next start resumes it.
-            let asked = applyOptions.shouldStop
-            options.shouldStop = { [state] in state.isStopping || asked() }
+            // A shutdown (SIGTERM) or a lost leadership stops the apply at the next action
+            // boundary; the journal stays open and the next start (or leader) resumes it.
+            let options = fencedOptions(actor: prepared.actor)
             do {
                 _ = try await prepared.local.apply(plan, site: prepared.site, options: options)
+            } catch let stopped as ApplyStopped where lostLeadership {
+                return fenced(log, "the apply stopped at an action boundary (\(stopped.done) done, \(stopped.remaining) left for the next leader)")
+            } catch where lostLeadership {
+                return fenced(log, "the apply stopped: \(error)")
             } catch let stopped as ApplyStopped {
                 log.notice("apply stopped for shutdown; the next start resumes it", metadata: ["dcapply.done": "\(stopped.done)", "dcapply.remaining": "\(stopped.remaining)"], source: ServeLog.source)
                 state.status.withLock { $0.lastError = "\(stopped)" }
@@ -267,6 +349,18 @@ public struct GitOpsLoop: Service {
             }
         }
         logger.info("reconciled", metadata: ["git.revision": "\(revision.prefix(12))", "dcapply.changes": "\(changes)"], source: ServeLog.source)
+    }
+
+    private func standBy(_ leader: SiteLeader?) {
+        let now = clock.now
+        let message = "standing by: " + (leader.map { "\($0) leads the site since \(AuditChain.timestamp($0.since))" } ?? "no controller leads the site yet")
+        state.status.withLock { status in
+            status.leader = false
+            status.leadBy = leader
+            status.lastError = nil
+            status.set("Ready", true, reason: "Standby", message: message, at: now)
+            status.set("Stalled", false, reason: "Standby", message: "", at: now)
+        }
     }
 
     private func refuse(_ revision: String, because message: String, reason: String) {

@@ -18,14 +18,18 @@ public enum ReconcileDecision: Sendable, Equatable {
     /// The daemon is shutting down: no pass starts, an apply under way stopped at an action
     /// boundary with its journal open for the next start.
     case stop
+    /// Another controller leads the site (named when known): this one does no provider or
+    /// actuator call and no state write, and asks again on the next pass.
+    case standby(leader: SiteLeader?)
 
-    /// The `result` label of `dcapply_reconcile_total`: success, failure, refused or stopped.
+    /// The `result` label of `dcapply_reconcile_total`: success, failure, refused, stopped or standby.
     public var result: String {
         switch self {
         case .apply, .reportDrift, .nothing(revision: .some): return "success"
         case .refuse, .nothing(revision: nil): return "refused"
         case .stall: return "failure"
         case .stop: return "stopped"
+        case .standby: return "standby"
         }
     }
 
@@ -36,6 +40,7 @@ public enum ReconcileDecision: Sendable, Equatable {
         case .refuse, .nothing(revision: nil): return "Refused"
         case .stall: return "Failed"
         case .stop: return "Stopped"
+        case .standby: return "Standby"
         }
     }
 }

@@ -11,6 +11,10 @@ public struct ReconcileObservations: Sendable {
     public var selfHeal: Bool
     /// The daemon is shutting down.
     public var stopping = false
+    /// Whether this controller leads the site (always, without a ``SiteLeadership``).
+    public var isLeader = true
+    /// Who leads the site when this controller does not, if known.
+    public var leader: SiteLeader?
     /// Failed passes in a row before this one.
     public var failures = 0
     /// A failure met while observing (the Ready condition's reason and a message), if any.

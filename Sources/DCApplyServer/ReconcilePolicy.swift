@@ -6,6 +6,7 @@ public enum ReconcilePolicy {
     public static let firstBackoff = 1.0
 
     /// What the pass does, first match wins: stopping → stop; a failure → stall with backoff;
+    /// another controller leads → standby;
     /// the head refused with nothing applied → nothing; a new revision whose commits may not
     /// be applied, whose manifests have errors or whose plan is unsatisfiable → refuse it; an
     /// empty plan → nothing; drift without self-heal → report it; a plan that takes away too
@@ -15,6 +16,7 @@ public enum ReconcilePolicy {
         if let failure = seen.failure {
             return .stall(backoff: backoff(afterFailures: seen.failures + 1, interval: seen.interval), reason: failure.reason, message: failure.message)
         }
+        if !seen.isLeader { return .standby(leader: seen.leader) }
         guard case .reconcile(let revision, let isNew) = seen.choice else { return .nothing(revision: nil) }
         if isNew, let refusal = seen.trustRefusal {
             return .refuse(revision: revision, reason: "Unauthorized", message: refusal)

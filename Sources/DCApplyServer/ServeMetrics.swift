@@ -17,8 +17,8 @@ public final class ServeMetrics: Sendable {
     /// The daemon's metrics, all at zero.
     public init() {
         let registry = self.registry
-        reconciles = Dictionary(uniqueKeysWithValues: ["success", "failure", "refused"].map { result in
-            (result, registry.makeCounter(descriptor: Self.name("reconcile", "total", "Reconcile passes by result: success, failure (retried), refused (invalid or unsatisfiable revision)"),
+        reconciles = Dictionary(uniqueKeysWithValues: ["success", "failure", "refused", "standby"].map { result in
+            (result, registry.makeCounter(descriptor: Self.name("reconcile", "total", "Reconcile passes by result: success, failure (retried), refused (invalid or unsatisfiable revision), standby (another controller leads)"),
                                           labels: [("result", result)]))
         })
         duration = registry.makeDurationHistogram(
@@ -32,7 +32,7 @@ public final class ServeMetrics: Sendable {
         fetchFailures = registry.makeCounter(descriptor: Self.name("fetch_failures", "total", "Fetches of the branch that failed"))
     }
 
-    /// Counts a pass by its result (success, failure, refused) and records how long it took.
+    /// Counts a pass by its result (success, failure, refused, standby) and records how long it took.
     public func recordPass(result: String, duration elapsed: Swift.Duration, at unixTime: Double) {
         reconciles[result]?.increment()
         duration.record(elapsed)

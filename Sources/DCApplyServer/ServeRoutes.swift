@@ -44,9 +44,12 @@ public enum ServeRoutes {
     }
 
     /// What `/readyz` answers: whether a revision is applied (200, else 503) and the body, which
-    /// names the Ready condition when the last pass did not succeed.
+    /// names the Ready condition when the last pass did not succeed. A hot standby is ready.
     public static func readiness(_ status: ServeStatus) -> (ready: Bool, body: String) {
         guard status.isReady else { return (false, "not ready: \(status.lastError ?? "no revision applied yet")\n") }
+        if status.leader == false {
+            return (true, "ready: standby; \(status.leadBy.map { "\($0) leads" } ?? "no controller leads yet")\n")
+        }
         if let condition = status.condition("Ready"), condition.status == "False" {
             let revision = status.lastAppliedRevision.map { String($0.prefix(12)) } ?? "?"
             return (true, "ready: serving revision \(revision); Ready=False (\(condition.reason)): \(condition.message)\n")

@@ -35,6 +35,10 @@ public struct ServeStatus: Codable, Sendable {
     public var lastDrift: String?
     public var lastDriftTime: Date?
     public var reconcileCount = 0
+    /// Whether this controller leads the site; nil when it runs alone (no shared store).
+    public var leader: Bool?
+    /// Who leads the site (this controller when `leader` is true), as the leader row names it.
+    public var leadBy: SiteLeader?
     public var conditions: [ServeCondition] = []
 
     /// The status of a daemon that has not reconciled yet.
@@ -60,8 +64,8 @@ public struct ServeStatus: Codable, Sendable {
     /// The condition of this type, if set.
     public func condition(_ type: String) -> ServeCondition? { conditions.first { $0.type == type } }
 
-    /// A revision is applied: the site runs it.
-    public var isReady: Bool { lastAppliedRevision != nil }
+    /// A revision is applied (the site runs it), or this controller is a hot standby.
+    public var isReady: Bool { lastAppliedRevision != nil || leader == false }
 
     /// The status as `/status` serves it: sorted keys, ISO 8601 dates, secrets redacted.
     public var json: String {

@@ -1,3 +1,4 @@
+import Foundation
 import DCApplyServer
 import Testing
 
@@ -19,6 +20,17 @@ struct ReconcilePolicyTests {
 
     @Test func stoppingWinsOverEverything() {
         #expect(ReconcilePolicy.decide(Self.seen { $0.stopping = true; $0.failure = ("Locked", "locked") }) == .stop)
+    }
+
+    @Test func aControllerThatDoesNotLeadStandsByWhateverItWouldHaveDone() {
+        let leader = SiteLeader(host: "alpha", pid: 7, since: Date(timeIntervalSince1970: 0))
+        #expect(ReconcilePolicy.decide(Self.seen { $0.isLeader = false; $0.leader = leader }) == .standby(leader: leader))
+        #expect(ReconcilePolicy.decide(Self.seen { $0.isLeader = false; $0.destroyRefusal = "too much" }) == .standby(leader: nil))
+        #expect(ReconcilePolicy.decide(Self.seen { $0.isLeader = false; $0.stopping = true }) == .stop)
+        #expect(ReconcilePolicy.decide(Self.seen { $0.isLeader = false; $0.failure = ("LeadershipUnavailable", "down") })
+                == .stall(backoff: .seconds(1), reason: "LeadershipUnavailable", message: "down"))
+        #expect(ReconcileDecision.standby(leader: nil).result == "standby")
+        #expect(ReconcileDecision.standby(leader: leader).conditionReason == "Standby")
     }
 
     @Test func aFailureStallsWithABackoffThatDoublesAndIsCappedAtTheInterval() {

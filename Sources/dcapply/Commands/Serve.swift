@@ -1,6 +1,7 @@
 import ArgumentParser
 import DCApplyCore
 import DCApplyGit
+import DCApplyPostgres
 import DCApplyServer
 import Foundation
 import Hummingbird
@@ -51,6 +52,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("An allowed-signers file (git's format) whose SSH keys may sign revisions while no applied revision declares an AccessPolicy, such as the first.", valueName: "file"))
     var trustedSigners: String?
 
+    @Option(help: ArgumentHelp("With --state postgres://...: how often a standby asks whether the site's leader is gone, such as 5s; it bounds the takeover (default: the interval, at most 5s).", valueName: "duration"))
+    var leaderCheck: String?
+
     @Option(help: "Actions carried out at once, at most, in each apply.")
     var parallelism = 8
 
@@ -62,6 +66,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var destroy: DestroyOptions
 
     var intervalSeconds: Double? { DCApplyCore.Duration.parse(interval) ?? Double(interval) }
+
+    var leaderCheckSeconds: Double? { leaderCheck.flatMap { DCApplyCore.Duration.parse($0) ?? Double($0) } }
 
     var address: (host: String, port: Int)? {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else { return nil }
@@ -76,6 +82,9 @@ struct Serve: AsyncParsableCommand {
         }
         if address == nil { throw ValidationError("--listen takes HOST:PORT, such as 127.0.0.1:8080, got \"\(listen)\".") }
         if branch.isEmpty { throw ValidationError("--branch names the branch to follow, such as main.") }
+        if leaderCheck != nil, (leaderCheckSeconds ?? 0) <= 0 {
+            throw ValidationError("--leader-check takes a duration such as 5s or 500ms, got \"\(leaderCheck ?? "")\".")
+        }
         guard parallelism >= 1 else { throw ValidationError("--parallelism must be at least 1") }
     }
 
@@ -106,6 +115,16 @@ struct Serve: AsyncParsableCommand {
                                   reconciler: reconciler, state: state, logger: logger, trust: trust,
                                   applyOptions: ApplyOptions(parallelism: parallelism, failpoints: try Failpoints.fromEnvironment()))
             loop.destroyLimit = destroy.allowDestroy ? nil : destroy.threshold
+            // On a shared PostgreSQL store, several controllers may follow the repository: one
+            // leads the site, the others stand by (docs/operations.md).
+            let leadership = (reconciler.store as? PostgresStateStore).map { store in
+                let leadership = PostgresSiteLeadership(sharing: store)
+                store.fence { leadership.leadingSession }
+                return leadership
+            }
+            loop.leadership = leadership
+            loop.leaderCheck = leaderCheckSeconds ?? min(5, intervalSeconds ?? 30)
+            defer { leadership?.shutdown() }
             guard let address else { return }
             let app = Application(
                 router: ServeRoutes.router(state: state, webhook: webhook),
