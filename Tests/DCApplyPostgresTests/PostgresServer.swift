@@ -1,3 +1,4 @@
+import DCApplyTestSupport
 import Foundation
 import Synchronization
 
@@ -79,7 +80,7 @@ final class PostgresServer: Sendable {
         if asRoot { try runChecked(["/bin/chown", user, directory.path]) }
         let data = directory.appendingPathComponent("data").path
         try runChecked(unprivileged(["\(binaries)/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]))
-        let port = freePort()
+        let port = LoopbackPort.free()
         // The watcher stops postgres if this test process dies without stopping it.
         let script = """
             \(binaries)/postgres -D \(data) -p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off \
@@ -121,20 +122,6 @@ final class PostgresServer: Sendable {
         while kill(pid, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
-    }
-
-    /// A loopback port nothing listens on now.
-    private static func freePort() -> Int {
-        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Runs a short command to completion (with a 60 s limit); its stdout, or a failure with its output.

@@ -19,36 +19,11 @@ extension SQLiteStateStore: StateTransferable {
         do {
             try database.write { db in
                 let state = snapshot.state
-                let target = state.target
-                for (node, assignment) in target.nodes {
-                    try db.execute(sql: "INSERT INTO node_assignment (node, pool, power_state, estimated_w) VALUES (?, ?, ?, ?)",
-                                   arguments: [node, assignment.pool, assignment.powerState.rawValue, state.estimatedW[node] ?? 0])
-                }
-                for (name, workload) in target.workloads {
-                    try db.execute(sql: "INSERT INTO workload_state (workload, unplaced) VALUES (?, ?)", arguments: [name, workload.unplaced])
-                    for replica in workload.replicas {
-                        for (position, node) in replica.nodes.enumerated() {
-                            try db.execute(sql: "INSERT INTO replica (workload, replica_index, position, node) VALUES (?, ?, ?, ?)",
-                                           arguments: [name, replica.index, position, node])
-                        }
-                    }
-                }
-                for (name, tier) in target.storageTiers {
-                    try db.execute(sql: "INSERT INTO tier_state (tier, raw_tib, satisfied) VALUES (?, ?, ?)", arguments: [name, tier.rawTiB, tier.satisfied])
-                    for drive in tier.drives {
-                        try db.execute(sql: "INSERT INTO tier_drive (node, drive, tier) VALUES (?, ?, ?)", arguments: [drive.node, drive.drive, name])
-                    }
-                }
-                for (policy, pools) in target.grants {
-                    for pool in pools { try db.execute(sql: "INSERT INTO access_grant (policy, pool) VALUES (?, ?)", arguments: [policy, pool]) }
-                }
-                for (node, cause) in target.drained {
-                    try db.execute(sql: "INSERT INTO node_drain (node, cause) VALUES (?, ?)", arguments: [node, cause.rawValue])
-                }
+                try Self.replaceTarget(db, with: state.target, estimatedW: state.estimatedW)
                 try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'serial'", arguments: [String(state.serial)])
                 try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('manifestDigest', ?), ('revision', ?)",
                                arguments: [state.manifestDigest, state.revision])
-                let now = Self.timestamp(Date())
+                let now = Self.timestamp(clock.now)
                 for (node, override) in snapshot.overrides {
                     try db.execute(sql: "INSERT INTO node_observed (node, health, power_state, updated_at) VALUES (?, ?, ?, ?)",
                                    arguments: [node, override.health?.rawValue, override.powerState?.rawValue, now])

@@ -6,7 +6,7 @@ public final class SQLiteStateStore: StateStore {
     let database: DatabaseQueue
     public let path: String
     /// What the journal's and the observed nodes' timestamps read.
-    private let clock: any WallClock
+    let clock: any WallClock
 
     /// Opens (or makes) the store at `path`; `clock` stamps journal steps and observations.
     public init(path: String, clock: any WallClock = SystemWallClock()) throws {
@@ -139,13 +139,9 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    /// Replaces the applied target and appends the history record; the caller's transaction.
-    private static func write(_ db: Database, target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState],
-                              record: ApplyRecord, expectedSerial: Int, auditActions: [String] = []) throws -> (state: StoredState, historyID: Int64) {
-        let serial = Int(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'serial'") ?? "0") ?? 0
-        guard serial == expectedSerial else {
-            throw DCApplyError.staleState(stored: serial, planned: expectedSerial)
-        }
+    /// Replaces the stored target (nodes, replicas, tiers, grants, drains) with `target`; the
+    /// caller's transaction. Shared by an apply's commit and `state migrate`'s import.
+    static func replaceTarget(_ db: Database, with target: TargetState, estimatedW: [String: Double]) throws {
         for table in ["node_assignment", "workload_state", "replica", "tier_state", "tier_drive", "access_grant", "node_drain"] {
             try db.execute(sql: "DELETE FROM \(table)")
         }
@@ -174,6 +170,16 @@ public final class SQLiteStateStore: StateStore {
         for (node, cause) in target.drained {
             try db.execute(sql: "INSERT INTO node_drain (node, cause) VALUES (?, ?)", arguments: [node, cause.rawValue])
         }
+    }
+
+    /// Replaces the applied target and appends the history record; the caller's transaction.
+    private static func write(_ db: Database, target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState],
+                              record: ApplyRecord, expectedSerial: Int, auditActions: [String] = []) throws -> (state: StoredState, historyID: Int64) {
+        let serial = Int(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'serial'") ?? "0") ?? 0
+        guard serial == expectedSerial else {
+            throw DCApplyError.staleState(stored: serial, planned: expectedSerial)
+        }
+        try replaceTarget(db, with: target, estimatedW: estimatedW)
         let now = timestamp(record.finishedAt)
         for (node, power) in powerStates {
             try db.execute(sql: """
