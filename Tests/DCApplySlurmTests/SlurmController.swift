@@ -34,6 +34,7 @@ struct SlurmController: Sendable {
         let result = try await Subprocess.run(.path(.init(slurmctld)), arguments: ["-D", "-f", conf],
                                               environment: .inherit.updating(["SLURM_CONF": conf]),
                                               platformOptions: detached(), input: .none, output: .discarded, error: .discarded) { execution in
+            OrphanGuard.stopWhenTestsDie(pid: execution.processIdentifier.value)
             let stopper = Task {
                 // Time limit of the whole controller: a test that hangs does not keep it forever.
                 try await Task.sleep(for: .seconds(600))
@@ -120,6 +121,7 @@ struct SlurmController: Sendable {
         let result = try await Subprocess.run(.path(.init(slurmd)), arguments: ["-D", "-N", node, "-f", conf, "-d", slurmstepd],
                                               environment: .inherit.updating(["SLURM_CONF": conf]), platformOptions: options,
                                               input: .none, output: .discarded, error: .discarded) { execution in
+            OrphanGuard.stopWhenTestsDie(pid: execution.processIdentifier.value)
             let outcome: Result<T, any Error>
             do {
                 try await waitFor(node: node, timeout: .seconds(20)) { $0.state == "idle" && !$0.flags.contains("NOT_RESPONDING") }
