@@ -96,7 +96,7 @@ struct ManySitesServeTests {
         let name: String
         private(set) var port = 0
 
-        init(_ fixture: Fixture, name: String, failpoints: String) throws {
+        init(_ fixture: Fixture, name: String, failpoints: String, state: String? = nil) throws {
             self.name = name
             logURL = fixture.root.appendingPathComponent("\(name).log")
             _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
@@ -104,7 +104,7 @@ struct ManySitesServeTests {
             process.executableURL = try DCApplyRunner.executableURL()
             process.arguments = ["serve", "--repo", "file://" + fixture.remote.path, "--branch", "main", "--path", "sites/*",
                                  "--interval", "2s", "--leader-check", "1s", "--listen", "127.0.0.1:0", "--parallelism", "1",
-                                 "--solve-time", "0.2", "--state", fixture.url, "--cache", fixture.root.appendingPathComponent("cache-\(name)").path]
+                                 "--solve-time", "0.2", "--state", state ?? fixture.url, "--cache", fixture.root.appendingPathComponent("cache-\(name)").path]
             process.currentDirectoryURL = fixture.root
             var environment = ProcessInfo.processInfo.environment
             environment["NO_COLOR"] = "1"
@@ -135,10 +135,14 @@ struct ManySitesServeTests {
             throw Failure(description: "serve \(name) did not start listening: \(log)")
         }
 
+        func get(_ path: String) -> String? {
+            guard port > 0, process.isRunning else { return nil }
+            return try? HAServeTests.Fixture.run("/usr/bin/curl", ["-s", "--noproxy", "*", "-m", "5", "http://127.0.0.1:\(port)/\(path)"],
+                                                 in: URL(fileURLWithPath: "/"))
+        }
+
         func status() -> [String: Any] {
-            guard port > 0, process.isRunning,
-                  let text = try? HAServeTests.Fixture.run("/usr/bin/curl", ["-s", "--noproxy", "*", "-m", "5", "http://127.0.0.1:\(port)/status"],
-                                                           in: URL(fileURLWithPath: "/")) else { return [:] }
+            guard let text = get("status") else { return [:] }
             return (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
         }
 
@@ -222,6 +226,41 @@ struct ManySitesServeTests {
         #expect(history == "east|resumed|10|10\nwest|completed|10|10\n")
         let taker = survivors.first { $0.leading()?.contains("east") == true }
         #expect(taker?.log.contains("finishing an interrupted apply before anything new") == true)
+    }
+
+    @Test func onSQLiteEachSiteHasItsOwnFileAndAFolderAddedByACommitIsServed() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.addSite("east")
+        try fixture.commit("One site")
+        let state = fixture.root.appendingPathComponent("state/dcapply.db").path
+        let serve = try Controller(fixture, name: "solo", failpoints: "", state: "sqlite:" + state)
+        defer { serve.kill(SIGTERM) }
+        try await serve.waitUntilListening()
+        try await HAServeTests.waitFor("east to be applied", timeout: 90) { serve.get("readyz")?.hasPrefix("ready: 1 site\neast: serving revision ") == true }
+        #expect(FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent("state/dcapply.east.db").path))
+        #expect(!FileManager.default.fileExists(atPath: state), "no store for the sites together")
+
+        try fixture.addSite("west")
+        try fixture.commit("A second site")
+        try await HAServeTests.waitFor("west to be served and applied", timeout: 90) {
+            serve.get("readyz")?.hasPrefix("ready: 2 sites\neast: serving revision ") == true
+                && serve.get("readyz")?.contains("\nwest: serving revision ") == true
+        }
+        #expect(FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent("state/dcapply.west.db").path))
+        let status = serve.status()
+        #expect(status["leading"] == nil, "no shared store: no leadership")
+        #expect((status["sites"] as? [[String: Any]])?.compactMap { $0["site"] as? String } == ["east", "west"])
+        let metrics = serve.get("metrics") ?? ""
+        #expect(metrics.contains(#"dcapply_reconcile_total{site="west",result="success"}"#), "\(metrics)")
+    }
+
+    @Test func aSiteParameterIsRefusedWithSeveralSites() throws {
+        let result = try DCApplyRunner.run(["serve", "--repo", "/nonexistent", "--branch", "main", "--path", "sites/*",
+                                            "--state", "postgres://ops@127.0.0.1:1/state?site=east"], in: FileManager.default.temporaryDirectory)
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.hasSuffix("error: --state: site= names one site, but serve runs several (--path repeated or a glob); "
+                                        + "drop site=: each site is kept under its Site name\n"), "\(result.stderr)")
     }
 
     static func offPool(_ body: @escaping @Sendable () -> Void) async {
