@@ -3,11 +3,13 @@ import Foundation
 
 /// What `/status` shows when one serve runs several sites: the folders it follows, every site's
 /// own status (as a single site's `/status`, with `site` set), and why a folder is not served.
-public struct FleetStatus: Codable, Sendable {
+public struct FleetStatus: Encodable, Sendable {
     public var repository: String
     public var branch: String
     /// The `--path` values, globs as given.
     public var paths: [String]
+    /// The same, comma-separated: the single-site `path` field, for readers that know only it.
+    public var path: String { paths.joined(separator: ",") }
     public var selfHeal: Bool
     /// The revision the folders were last matched at; nil before the first fetch.
     public var revision: String?
@@ -20,6 +22,26 @@ public struct FleetStatus: Codable, Sendable {
     public var problems: [String]
     /// Why the folders could not be matched (a failed fetch), until they are.
     public var lastError: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case repository, branch, paths, path, selfHeal, revision, controllers, leading, sites, problems, lastError
+    }
+
+    /// Every field, `path` included (it is derived, so it is written but never read back).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(repository, forKey: .repository)
+        try container.encode(branch, forKey: .branch)
+        try container.encode(paths, forKey: .paths)
+        try container.encode(path, forKey: .path)
+        try container.encode(selfHeal, forKey: .selfHeal)
+        try container.encodeIfPresent(revision, forKey: .revision)
+        try container.encodeIfPresent(controllers, forKey: .controllers)
+        try container.encodeIfPresent(leading, forKey: .leading)
+        try container.encode(sites, forKey: .sites)
+        try container.encode(problems, forKey: .problems)
+        try container.encodeIfPresent(lastError, forKey: .lastError)
+    }
 
     /// As `/status` serves it: sorted keys, ISO 8601 dates, secrets redacted.
     public var json: String {

@@ -31,6 +31,7 @@ struct FleetRoutesTests {
                 let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                 #expect((json?["sites"] as? [[String: Any]])?.compactMap { $0["site"] as? String } == ["east", "west"])
                 #expect(json?["revision"] as? String == head)
+                #expect(json?["path"] as? String == "sites/*", "the single-site field, for readers that know only it")
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(String(buffer: response.body).contains(#"dcapply_changes_applied_total{site="west"} 10"#))
