@@ -41,25 +41,26 @@ final class FleetHarness: Sendable {
         }
     }
 
-    /// A loop for `site` on the shared store, with `leadership` if given.
-    func loop(_ site: SiteAssignment.Site, state: ServeState, leadership: (any SiteLeadership)? = nil) -> GitOpsLoop {
+    /// A loop for `site` on the shared store, with `leadership` and `failpoints` if given.
+    func loop(_ site: SiteAssignment.Site, state: ServeState, leadership: (any SiteLeadership)? = nil, failpoints: Failpoints = .none) -> GitOpsLoop {
         var loop = GitOpsLoop(repository: git, branch: "main", paths: [site.path], interval: 30, selfHeal: true,
                               reconciler: Reconciler(store: store(site.name), logger: logger), state: state, logger: logger,
-                              trust: TrustGate(trustedSigners: nil), applyOptions: ApplyOptions(parallelism: 1))
+                              trust: TrustGate(trustedSigners: nil), applyOptions: ApplyOptions(parallelism: 1, failpoints: failpoints))
         loop.clock = clock
         loop.jitter = 1...1
         loop.leadership = leadership
         return loop
     }
 
-    /// A fleet over `patterns`, each site's metrics in the fleet's registry.
-    func fleet(_ patterns: [String]) -> SiteFleet {
+    /// A fleet over `patterns`, each site's metrics in the fleet's registry; the sites named in
+    /// `failpoints` apply with theirs.
+    func fleet(_ patterns: [String], failpoints: [String: Failpoints] = [:]) -> SiteFleet {
         let state = FleetState(repository: "memory", branch: "main", paths: patterns, selfHeal: true)
         var fleet = SiteFleet(repository: git, branch: "main", patterns: patterns, interval: 30, state: state, logger: logger) { [self] site in
             var status = ServeStatus(repository: "memory", branch: "main", path: site.path, selfHeal: true)
             status.site = site.name
             let serve = ServeState(status: status, metrics: ServeMetrics(registry: state.registry, labels: [("site", site.name)]))
-            return FleetSite(name: site.name, path: site.path, loop: loop(site, state: serve))
+            return FleetSite(name: site.name, path: site.path, loop: loop(site, state: serve, failpoints: failpoints[site.name] ?? .none))
         }
         fleet.clock = clock
         fleet.jitter = 1...1

@@ -94,11 +94,35 @@ struct SiteFleetTests {
         let fleet = harness.fleet(["sites/east", "sites/west"])
         let running = Task { try await fleet.run() }
         // The fleet and both sites' loops asleep until their next interval: every site passed once.
-        for _ in 0..<2000 where harness.clock.sleeperCount < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        let deadline = Date().addingTimeInterval(120)  // a loaded machine
+        while harness.clock.sleeperCount < 3 && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(harness.clock.sleeperCount == 3)
         #expect(fleet.state.status.sites.map(\.lastAppliedRevision) == [head, head])
         fleet.state.stop()
         try await running.value
         #expect(fleet.state.sites.allSatisfy { $0.state.isStopping })
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func aSlowApplyOnOneSiteDoesNotHoldAnotherSiteBack() async throws {
+        let harness = FleetHarness()
+        let head = try Self.twoSites(harness)
+        // east's apply waits 60 s after its first action (a real sleep, ended by the cancellation below).
+        let fleet = harness.fleet(["sites/*"], failpoints: ["east": try Failpoints(parsing: "apply.action=sleep:60000@1")])
+        let running = Task { try await fleet.run() }
+        var west: ServeStatus?
+        let deadline = Date().addingTimeInterval(120)  // a loaded machine
+        while Date() < deadline {
+            west = fleet.state.site("west")?.state.status.withLock { $0 }
+            if west?.reconcileCount == 1 { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let east = try #require(fleet.state.site("east")).state.status.withLock { $0 }
+        #expect(west?.lastAppliedRevision == head, "west applied")
+        #expect(east.reconcileCount == 0, "while east's first pass still runs")
+        #expect(east.condition("Reconciling")?.status == "True")
+        fleet.state.stop()
+        running.cancel()
+        try await running.value
     }
 }
