@@ -8,7 +8,8 @@ import Foundation
 /// extension (`sqlite:.dcapply/state.db` → `.dcapply/state.east.db`); `memory:` one in-memory
 /// store per site.
 struct FleetStores: Sendable {
-    /// The database every site shares (its connection also checks the URL and the password at start).
+    /// The database every site shares: its connection checks the URL and the password at start
+    /// (then it is closed); each site's store is a ``PostgresStateStore/sibling(site:)`` of it.
     let postgres: PostgresStateStore?
     let state: String
 

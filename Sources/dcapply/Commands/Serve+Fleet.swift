@@ -17,6 +17,8 @@ extension Serve {
         let repository = try openClone(logger: logger)
         let template = try Pipeline(options: options, solver: solver, store: InMemoryStateStore()).reconciler
         let membership = stores.postgres.map { PostgresControllerMembership(sharing: $0) }
+        // The shared store's own connection checked the URL and the password; each site opens its own.
+        stores.postgres?.shutdown()
         defer { membership?.shutdown() }
         let balancer = membership.map { LeadershipBalancer(membership: $0) }
         let fleet = FleetState(repository: Secrets.displayURL(repo), branch: branch, paths: path, selfHeal: selfHeal, balancer: balancer)
