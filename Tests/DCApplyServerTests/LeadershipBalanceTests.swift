@@ -83,4 +83,26 @@ struct LeadershipBalanceTests {
             }
         }
     }
+
+    @Test func aContentionReservesItsSlotSoTwoLoopsOfOneControllerCannotOvershoot() {
+        let members = ["m", "n"]  // two sites: share 1
+        let names = ["east", "west", "north", "south", "a", "b", "c", "d"]
+        let first = names.first { LeadershipBalance.rank(of: "m", for: $0, among: members) == 0 } ?? "east"
+        let other = names.first { $0 != first } ?? "west"
+        let balancer = LeadershipBalancer(membership: InMemoryMembership(registry: InMemoryMemberRegistry(), id: "m"))
+        balancer.serve([first, other])
+        #expect(balancer.choose(first, me: "m", members: members) == .contend)
+        // The other site's loop asks while the first contention is still under way: no room.
+        for _ in 0..<3 { #expect(balancer.choose(other, me: "m", members: members) == .wait) }
+        balancer.settle(first, leading: false)  // the lock said no
+        // Room again; the passes without room did not count as waiting: m, ranked second for the
+        // other site, leaves it one pass to the first-ranked, then contends.
+        #expect(LeadershipBalance.rank(of: "m", for: other, among: members) == 1)
+        #expect(balancer.choose(other, me: "m", members: members) == .wait)
+        #expect(balancer.choose(other, me: "m", members: members) == .contend)
+        balancer.settle(other, leading: true)
+        #expect(balancer.leading == [other])
+        balancer.serve([first])
+        #expect(balancer.leading.isEmpty, "a site no longer served is forgotten")
+    }
 }
