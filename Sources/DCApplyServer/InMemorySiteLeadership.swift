@@ -6,7 +6,7 @@ public final class InMemorySiteLeadership: SiteLeadership {
     public let election: InMemoryLeaderElection
     /// How this controller is named in the leader row.
     public let identity: SiteLeader
-    private let id: Int
+    let id: Int
     /// `tryLead` fails with this error when set (the database unreachable).
     public let failure = Mutex<(any Error & Sendable)?>(nil)
 

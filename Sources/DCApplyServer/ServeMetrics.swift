@@ -3,8 +3,10 @@ import Synchronization
 
 /// The daemon's Prometheus metrics, served as text on `/metrics`.
 public final class ServeMetrics: Sendable {
-    /// The registry the metrics live in.
-    public let registry = PrometheusCollectorRegistry()
+    /// The registry the metrics live in (one registry holds every site's, told apart by labels).
+    public let registry: PrometheusCollectorRegistry
+    /// Labels on every metric: `site="NAME"` when one serve runs several sites.
+    private let labels: [(String, String)]
     private let reconciles: [String: Counter]
     private let duration: DurationHistogram
     private let lastSuccess: Gauge
@@ -14,22 +16,23 @@ public final class ServeMetrics: Sendable {
     private let fetchFailures: Counter
     private let revision = Mutex<(sha: String, gauge: Gauge)?>(nil)
 
-    /// The daemon's metrics, all at zero.
-    public init() {
-        let registry = self.registry
+    /// The daemon's metrics, all at zero, in `registry` with `labels` on every metric.
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), labels: [(String, String)] = []) {
+        self.registry = registry
+        self.labels = labels
         reconciles = Dictionary(uniqueKeysWithValues: ["success", "failure", "refused", "standby"].map { result in
             (result, registry.makeCounter(descriptor: Self.name("reconcile", "total", "Reconcile passes by result: success, failure (retried), refused (invalid or unsatisfiable revision), standby (another controller leads)"),
-                                          labels: [("result", result)]))
+                                          labels: labels + [("result", result)]))
         })
         duration = registry.makeDurationHistogram(
-            descriptor: Self.name("reconcile_duration", "seconds", "Time one reconcile pass takes: fetch, read, observe, plan and apply"),
+            descriptor: Self.name("reconcile_duration", "seconds", "Time one reconcile pass takes: fetch, read, observe, plan and apply"), labels: labels,
             buckets: [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
                       .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60)])
-        lastSuccess = registry.makeGauge(descriptor: Self.name("last_success_timestamp", "seconds", "Unix time of the last successful reconcile pass"))
-        drift = registry.makeCounter(descriptor: Self.name("drift_detected", "total", "Passes that found the site drifted from the applied revision"))
-        changesApplied = registry.makeCounter(descriptor: Self.name("changes_applied", "total", "Plan changes applied"))
-        refused = registry.makeCounter(descriptor: Self.name("revisions_refused", "total", "Revisions refused whole as invalid or unsatisfiable"))
-        fetchFailures = registry.makeCounter(descriptor: Self.name("fetch_failures", "total", "Fetches of the branch that failed"))
+        lastSuccess = registry.makeGauge(descriptor: Self.name("last_success_timestamp", "seconds", "Unix time of the last successful reconcile pass"), labels: labels)
+        drift = registry.makeCounter(descriptor: Self.name("drift_detected", "total", "Passes that found the site drifted from the applied revision"), labels: labels)
+        changesApplied = registry.makeCounter(descriptor: Self.name("changes_applied", "total", "Plan changes applied"), labels: labels)
+        refused = registry.makeCounter(descriptor: Self.name("revisions_refused", "total", "Revisions refused whole as invalid or unsatisfiable"), labels: labels)
+        fetchFailures = registry.makeCounter(descriptor: Self.name("fetch_failures", "total", "Fetches of the branch that failed"), labels: labels)
     }
 
     /// Counts a pass by its result (success, failure, refused, standby) and records how long it took.
@@ -53,7 +56,7 @@ public final class ServeMetrics: Sendable {
         revision.withLock { current in
             guard current?.sha != sha else { return }
             if let old = current?.gauge { registry.unregisterGauge(old) }
-            let gauge = registry.makeGauge(descriptor: Self.name("revision", "info", "The revision applied, as a label"), labels: [("revision", sha)])
+            let gauge = registry.makeGauge(descriptor: Self.name("revision", "info", "The revision applied, as a label"), labels: labels + [("revision", sha)])
             gauge.set(1.0)
             current = (sha, gauge)
         }

@@ -7,7 +7,7 @@ public final class ServeState: Sendable {
     /// What `/status` shows; written on every exit path of a pass.
     public let status: Mutex<ServeStatus>
     /// What `/metrics` shows.
-    public let metrics = ServeMetrics()
+    public let metrics: ServeMetrics
     /// What the page at `/` is drawn from (the last planned pass).
     let page = ServePage()
 
@@ -21,9 +21,10 @@ public final class ServeState: Sendable {
 
     private let signal = Mutex(Signal())
 
-    /// A state that starts with `status`.
-    public init(status: ServeStatus) {
+    /// A state that starts with `status`, its metrics in `metrics` (a site of several: labelled).
+    public init(status: ServeStatus, metrics: ServeMetrics = ServeMetrics()) {
         self.status = Mutex(status)
+        self.metrics = metrics
     }
 
     /// Asks for a pass as soon as the current one ends (a webhook); wakes a waiting loop.

@@ -16,6 +16,8 @@ public struct ServeCondition: Codable, Sendable, Equatable {
 public struct ServeStatus: Codable, Sendable {
     public var repository: String
     public var branch: String
+    /// The site's name (its Site) when one serve runs several sites; absent otherwise.
+    public var site: String?
     public var path: String
     public var selfHeal: Bool
     /// The revision the site is converged to; nil until the first success.

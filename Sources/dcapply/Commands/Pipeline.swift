@@ -9,9 +9,10 @@ struct Pipeline {
     let options: CommonOptions
     let reconciler: Reconciler
 
-    init(options: CommonOptions, solver: SolverOptions? = nil) throws {
+    /// The pipeline over `store` (default: the one `--state` names).
+    init(options: CommonOptions, solver: SolverOptions? = nil, store: (any StateStore)? = nil) throws {
         self.options = options
-        var reconciler = Reconciler(store: try options.openStore(), solver: PortfolioPlacementSolver(solveTime: solver?.seconds),
+        var reconciler = Reconciler(store: try store ?? options.openStore(), solver: PortfolioPlacementSolver(solveTime: solver?.seconds),
                                     logger: options.makeLogger(),
                                     providers: ActuatorFactories.combine([RedfishProviders.factory(), ExecPlugins.providerFactory()]),
                                     actuators: ActuatorFactories.standard())

@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The branch to follow.", valueName: "name"))
     var branch: String
 
-    @Option(help: ArgumentHelp("The manifest folder or file inside the repository (default: its root).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The manifest folder or file inside the repository (default: its root). Repeat it, or give a glob such as 'sites/*', to serve several sites, one per folder.", valueName: "dir"))
     var path: [String] = []
 
     @Option(help: ArgumentHelp("How often to fetch and re-observe, such as 30s or 1m.", valueName: "duration"))
@@ -103,6 +103,10 @@ struct Serve: AsyncParsableCommand {
                 return WebhookSignature(secret: secret)
             }
             let trust = TrustGate(trustedSigners: try loadTrustedSigners(logger: logger))
+            if isFleet {
+                try await runFleet(logger: logger, webhook: webhook, trust: trust)
+                return
+            }
             let repository = try openClone(logger: logger)
             let reconciler = try Pipeline(options: options, solver: solver).reconciler
             var status = ServeStatus(repository: Secrets.displayURL(repo), branch: branch, path: path.joined(separator: ","), selfHeal: selfHeal)
@@ -140,7 +144,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// Opens the clone kept for this URL, cloning it (bare) the first time.
-    private func openClone(logger: Logger) throws -> LibGit2Repository {
+    func openClone(logger: Logger) throws -> LibGit2Repository {
         let url = Self.absoluteURL(repo)
         let digest = SHA256.hash(data: Data(url.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
         let directory = cache ?? ".dcapply/git/\(digest)"
