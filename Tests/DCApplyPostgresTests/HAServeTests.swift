@@ -230,6 +230,31 @@ struct HAServeTests {
         }
     }
 
+    @Test func postgresRestartedMidApplyTheApplyStopsAndIsFinishedOnceWithoutAPerson() async throws {
+        let server = try PostgresServer.dedicated()
+        defer { server.stop() }
+        let fixture = try Fixture(server: server)
+        defer { fixture.remove() }
+        let (leader, standby) = try await Self.twoControllersMidApply(fixture, pause: 8_000)
+        defer {
+            leader.kill(SIGTERM)
+            standby.kill(SIGTERM)
+        }
+        // Every session ends while the leader is paused after its third provider call, its
+        // outcome not yet journalled: the leader's apply lock and leadership go with them.
+        try await Self.offPool { try server.restart() }
+        try await Self.waitFor("a controller to finish the apply", timeout: 120) {
+            [leader, standby].contains { $0.status()["lastAppliedRevision"] as? String == fixture.head }
+        }
+        try await Self.offPool { try Self.expectEveryActionOnce(fixture) }
+        // The old leader wakes from its pause, finds its lock and leadership gone, writes
+        // nothing and stands by.
+        try await Self.waitFor("the old leader to stop", timeout: 60) { leader.log.contains("lost the leadership of the site") }
+        #expect(leader.process.isRunning)
+        #expect(leader.log.contains("lost the connection to PostgreSQL at"), "\(leader.log)")
+        try await Self.offPool { try Self.expectEveryActionOnce(fixture) }
+    }
+
     @Test func theLeaderKilledMidApplyIsReplacedAndTheApplyFinishedOnce() async throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
