@@ -258,7 +258,7 @@ def first_apply(args, work):
         stores = [("memory", "memory:"), ("sqlite", "sqlite:" + os.path.join(work, "state.db")), ("postgres", server.create("apply"))]
         for name, url in stores:
             load = load_average()
-            wall, user, code = timed([args.dcapply, "apply", site, "--yes", "--state", url], work)
+            wall, user, code = timed([args.dcapply, "apply", site, "--yes", "--solve-time", args.solve_time, "--state", url], work)
             print(f"first apply, {args.nodes} nodes, {name}: wall {wall:.1f} s, user CPU {user:.1f} s, exit {code} "
                   f"(load before {load}, after {load_average()})", flush=True)
     finally:
@@ -288,6 +288,7 @@ def main():
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--terminations", type=int, default=20)
     parser.add_argument("--nodes", type=int, default=10000)
+    parser.add_argument("--solve-time", default="0s", help="apply's --solve-time (default 0s, as performance.md's earlier runs)")
     parser.add_argument("--fsync", choices=["on", "off"], default="on", help="the server's fsync (default on, as in production)")
     args = parser.parse_args()
     args.dcapply = os.path.abspath(args.dcapply)
