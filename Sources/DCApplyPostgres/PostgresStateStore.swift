@@ -16,8 +16,13 @@ import Synchronization
 /// `state unlock` is ever needed after a crash.
 ///
 /// `StateStore` is synchronous and postgres-nio is asynchronous: the store owns an event loop
-/// group of one thread and one connection, and blocks the caller's thread on each query's
-/// future. Never call it from an event loop thread (NIO forbids waiting there).
+/// group of one thread and one connection (a ``PostgresConnector``, which opens a new session
+/// after an outage), and blocks the caller's thread on each query's future. Never call it from
+/// an event loop thread (NIO forbids waiting there).
+///
+/// A lost session is a lost apply lock: once the lock's session is gone, writes are refused
+/// until the lock is released. Fenced by a leadership (``fence(by:)``), every write checks the
+/// leadership epoch in its own transaction.
 public final class PostgresStateStore: StateStore {
     public let url: PostgresStateURL
     /// Kept for the site's leadership connection (``PostgresSiteLeadership``), which opens its own session.
@@ -203,7 +208,8 @@ public final class PostgresStateStore: StateStore {
         if let message = error.serverInfo?[.message] {
             return DCApplyError(.stateStore, "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))")
         }
-        return DCApplyError(.stateStore, "\(error.code)")
+        // A connection error carries the socket's own error (connection refused, reset...).
+        return DCApplyError(.stateStore, "\(error.code)" + (error.underlying.map { " (\($0))" } ?? ""))
     }
 
     private func migrate() throws {
