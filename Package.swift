@@ -131,6 +131,11 @@ let package = Package(
             name: "DCApplyTestSupport",
             path: "Tests/DCApplyTestSupport"
         ),
+        // Benchmarks/store_bench.sh: lock and journal round trips of a state store (issue 16).
+        .executableTarget(
+            name: "DCApplyStoreBench",
+            dependencies: ["DCApplyCore", "DCApplyPostgres"]
+        ),
         // libFuzzer targets (scripts/fuzz, docs/security.md). Depends only on the light targets so the
         // sanitized build in .build-fuzz never compiles NIO or Hummingbird; the pure Redfish decoding
         // is compiled into it from Sources/DCApplyRedfish through the symlinks in Shared/.

@@ -75,5 +75,9 @@ enum PostgresSchema {
                                        backend_pid INTEGER NOT NULL)
             """,
         ]),
+        // Issue 16, fencing: each new leader bumps the epoch; fenced writes check it FOR SHARE.
+        Migration(version: "3-leader-epoch", statements: [
+            "ALTER TABLE serve_leader ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0",
+        ]),
     ]
 }

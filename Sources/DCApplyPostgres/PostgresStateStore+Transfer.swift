@@ -11,6 +11,26 @@ extension PostgresStateStore: StateTransferable {
         }
     }
 
+    public func allJournal() throws -> [StateSnapshot.JournalApply] {
+        try transaction("read the apply journal") {
+            var steps: [Int: [StateSnapshot.JournalApply.Step]] = [:]
+            for row in try run("""
+                SELECT apply_id, step, action, resource, state, attempts, error, updated_at FROM journal_step WHERE site = $1 ORDER BY apply_id, step
+                """, [site]) {
+                let (apply, step, action, resource, state, attempts, error, updated) = try row.decode((Int, Int, String, String, String, Int, String?, String).self)
+                steps[apply, default: []].append(.init(step: step, action: action, resource: resource, state: state, attempts: attempts, error: error,
+                                                       updatedAt: updated))
+            }
+            return try run("""
+                SELECT id, plan_json, base_serial, started_at, user_name, host, finished_at, history_id FROM apply_journal WHERE site = $1 ORDER BY id
+                """, [site]).map { row in
+                let (id, plan, base, started, user, host, finished, history) = try row.decode((Int, String, Int, String, String, String, String?, Int?).self)
+                return StateSnapshot.JournalApply(id: id, planJSON: plan, baseSerial: base, startedAt: started, user: user, host: host,
+                                                  finishedAt: finished, historyID: history, steps: steps[id] ?? [])
+            }
+        }
+    }
+
     public func importSnapshot(_ snapshot: StateSnapshot) throws {
         try requireEmpty(url.description)
         try transaction("import the snapshot") {
@@ -50,6 +70,16 @@ extension PostgresStateStore: StateTransferable {
             try insert("actuator_record", ["resource_site", "actuator", "key", "value"], snapshot.actuatorRecords.map {
                 [.text($0.site), .text($0.actuator), .text($0.key), .text($0.value)]
             })
+            try insert("apply_journal", ["id", "plan_json", "base_serial", "started_at", "user_name", "host", "finished_at", "history_id"],
+                       snapshot.journal.map { apply in
+                [.int(apply.id), .text(apply.planJSON), .int(apply.baseSerial), .text(apply.startedAt), .text(apply.user), .text(apply.host),
+                 .text(apply.finishedAt), .int(apply.historyID)]
+            })
+            try insert("journal_step", ["apply_id", "step", "action", "resource", "state", "attempts", "error", "updated_at"],
+                       snapshot.journal.flatMap { apply in apply.steps.map { step in
+                [.int(apply.id), .int(step.step), .text(step.action), .text(step.resource), .text(step.state), .int(step.attempts), .text(step.error),
+                 .text(step.updatedAt)]
+            } })
         }
     }
 }

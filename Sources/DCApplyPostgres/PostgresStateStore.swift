@@ -16,37 +16,53 @@ import Synchronization
 /// `state unlock` is ever needed after a crash.
 ///
 /// `StateStore` is synchronous and postgres-nio is asynchronous: the store owns an event loop
-/// group of one thread and one connection, and blocks the caller's thread on each query's
-/// future. Never call it from an event loop thread (NIO forbids waiting there).
+/// group of one thread and one connection (a ``PostgresConnector``, which opens a new session
+/// after an outage), and blocks the caller's thread on each query's future. Never call it from
+/// an event loop thread (NIO forbids waiting there).
+///
+/// A lost session is a lost apply lock: once the lock's session is gone, writes are refused
+/// until the lock is released. Fenced by a leadership (``fence(by:)``), every write checks the
+/// leadership epoch in its own transaction.
 public final class PostgresStateStore: StateStore {
     public let url: PostgresStateURL
     /// Kept for the site's leadership connection (``PostgresSiteLeadership``), which opens its own session.
     let password: String?
-    private let group: MultiThreadedEventLoopGroup
-    /// One query at a time on the one connection; transactions span several.
-    private let connection: Mutex<PostgresConnection?>
+    /// The store's one session, opened again after an outage (see ``PostgresConnector``).
+    let connector: PostgresConnector
     /// Held for a whole transaction, so another thread's statements never land inside it.
     private let gate = NSRecursiveLock()
+    /// The session the transaction (or single statement) under way runs on: every statement of
+    /// one transaction runs on one session, and none reconnects in the middle of it.
+    let pinned = Mutex<PostgresConnector.Lease?>(nil)
     private let logger: Logger
-    /// The backend pid of the session that must hold the site's leadership for a write to land
+    /// The fencing token that must still be the site's leadership epoch for a write to land
     /// (nil inside: not leading); nil: writes are not fenced. See ``fence(by:)``.
-    let fenceSession = Mutex<(@Sendable () -> Int32?)?>(nil)
+    let fenceToken = Mutex<(@Sendable () -> PostgresSiteLeadership.FencingToken?)?>(nil)
+    /// The session number on which this store holds the apply lock (nil: it holds none). When
+    /// the session changed since, the lock went with the old one: writes are refused until it
+    /// is released.
+    let lockGeneration = Mutex<Int?>(nil)
 
-    /// Opens the store at `url`, connecting once and running pending migrations.
+    /// Opens the store at `url`, connecting once and running pending migrations. Later, a
+    /// broken session is opened again on the next statement (``PostgresConnector``).
     /// - Parameters:
     ///   - password: from `PGPASSWORD` or `--state-password-file`; nil for trust or peer auth.
     public init(url: PostgresStateURL, password: String?, logger: Logger = Logger(label: "dcapply.postgres")) throws {
         self.url = url
         self.password = password
         self.logger = logger
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        connection = Mutex(nil)
         do {
             var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: password,
                                                                  database: url.database, tls: try Self.tls(url.sslMode))
             configuration.options.connectTimeout = .seconds(10)
-            let opened = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: 1, logger: logger).wait()
-            connection.withLock { $0 = opened }
+            connector = PostgresConnector(configuration: configuration, name: url.description, logger: logger)
+        } catch {
+            throw DCApplyError(.stateStore, "cannot open the state store \(url.description)", underlying: Self.readable(error))
+        }
+        do {
+            do { _ = try connector.lease() } catch let error as DCApplyError {
+                throw DCApplyError(.stateStore, "cannot open the state store \(url.description)", underlying: error)
+            }
             try migrate()
         } catch {
             shutdown()
@@ -59,12 +75,12 @@ public final class PostgresStateStore: StateStore {
 
     /// Closes the connection (releasing any lock it holds) and stops the event loop.
     public func shutdown() {
-        let open = connection.withLock { current -> PostgresConnection? in
-            defer { current = nil }
-            return current
-        }
-        try? open?.close().wait()
-        try? group.syncShutdownGracefully()
+        connector.shutdown()
+    }
+
+    /// Where PostgreSQL outages are reported: once when one starts, once when it ends.
+    public func reportOutages(to logger: Logger) {
+        connector.reportOutages(to: logger)
     }
 
     static func tls(_ mode: PostgresStateURL.SSLMode) throws -> PostgresConnection.Configuration.TLS {
@@ -88,37 +104,61 @@ public final class PostgresStateStore: StateStore {
 
     // MARK: Queries
 
-    /// Runs one statement and waits for all its rows.
+    /// Runs one statement on the session of the transaction under way (else on the open
+    /// session, never opening one) and waits for all its rows.
     @discardableResult
     func run(_ sql: String, _ values: [SQLValue] = []) throws -> PostgresQueryResult {
         var binds = PostgresBindings(capacity: values.count)
         for value in values { value.bind(into: &binds) }
         let query = PostgresQuery(unsafeSQL: sql, binds: binds)
-        return try connection.withLock { connection in
-            guard let connection else { throw DCApplyError(.stateStore, "the state store \(url.description) is closed") }
-            return try connection.query(query, logger: logger).wait()
+        let lease = try pinned.withLock { $0 } ?? connector.lease(reconnecting: false)
+        do {
+            return try lease.connection.query(query, logger: logger).wait()
+        } catch {
+            connector.failed(lease, error)
+            throw error
         }
     }
 
-    /// One `SELECT 1` that gives up after `timeout`: whether the session is alive. A query on
-    /// a session the server terminated can wait forever, so this never waits longer.
-    func ping(timeout: TimeAmount) -> Bool {
+    /// One `SELECT 1` on the open session that gives up after `timeout`: whether the session
+    /// is alive. Never opens a new session (a new one holds none of the old one's locks). A
+    /// query on a session the server terminated can wait forever, so this never waits longer.
+    func ping(timeout: TimeAmount, generation: Int? = nil) -> Bool {
         gate.lock()
         defer { gate.unlock() }
-        return connection.withLock { connection -> Bool in
-            guard let connection, !connection.isClosed else { return false }
-            let loop = connection.eventLoop
-            let promise = loop.makePromise(of: Void.self)
-            let timer = loop.scheduleTask(in: timeout) { promise.fail(DCApplyError(.stateStore, "no answer within \(timeout)")) }
-            connection.query("SELECT 1", logger: logger).whenComplete { result in
-                timer.cancel()
-                switch result {
-                case .success: promise.succeed(())
-                case .failure(let error): promise.fail(error)
-                }
+        guard let lease = try? connector.lease(reconnecting: false), generation == nil || lease.generation == generation else { return false }
+        let loop = lease.connection.eventLoop
+        let promise = loop.makePromise(of: Void.self)
+        let timer = loop.scheduleTask(in: timeout) { promise.fail(DCApplyError(.stateStore, "no answer within \(timeout)")) }
+        lease.connection.query("SELECT 1", logger: logger).whenComplete { result in
+            timer.cancel()
+            switch result {
+            case .success: promise.succeed(())
+            case .failure(let error): promise.fail(error)
             }
-            return (try? promise.futureResult.wait()) != nil
         }
+        do {
+            try promise.futureResult.wait()
+            return true
+        } catch {
+            // A session that does not answer counts as gone: closed, so nothing it held lingers
+            // behind a new one.
+            connector.failed(lease, error, discard: true)
+            return false
+        }
+    }
+
+    /// The session number of the open session (nil: none open now); never opens one.
+    var sessionGeneration: Int? { (try? connector.lease(reconnecting: false))?.generation }
+
+    /// Runs `body` with every statement on one session: the transaction's own when one is under
+    /// way, else the open session, opened again first when it broke (and the backoff allows).
+    private func pinnedSession<T>(_ body: (PostgresConnector.Lease) throws -> T) throws -> T {
+        if let lease = pinned.withLock({ $0 }) { return try body(lease) }
+        let lease = try connector.lease()
+        pinned.withLock { $0 = lease }
+        defer { pinned.withLock { $0 = nil } }
+        return try body(lease)
     }
 
     /// Runs `body` in one transaction, rolled back when it throws.
@@ -127,14 +167,16 @@ public final class PostgresStateStore: StateStore {
         gate.lock()
         defer { gate.unlock() }
         do {
-            try run("BEGIN")
-            do {
-                let result = try body()
-                try run("COMMIT")
-                return result
-            } catch {
-                _ = try? run("ROLLBACK")
-                throw error
+            return try pinnedSession { _ in
+                try run("BEGIN")
+                do {
+                    let result = try body()
+                    try run("COMMIT")
+                    return result
+                } catch {
+                    _ = try? run("ROLLBACK")
+                    throw error
+                }
             }
         } catch let error as DCApplyError {
             throw error
@@ -146,9 +188,15 @@ public final class PostgresStateStore: StateStore {
     /// Runs one statement on its own (autocommit: one round trip, not three), under the same gate.
     @discardableResult
     func single(_ what: String, _ sql: String, _ values: [SQLValue] = []) throws -> PostgresQueryResult {
+        try outsideTransaction(what) { try run(sql, values) }
+    }
+
+    /// Runs `body`'s statements on one session without a transaction (each commits on its own),
+    /// under the gate; errors worded as the transaction's.
+    func outsideTransaction<T>(_ what: String, _ body: () throws -> T) throws -> T {
         gate.lock()
         defer { gate.unlock() }
-        do { return try run(sql, values) } catch let error as DCApplyError { throw error } catch {
+        do { return try pinnedSession { _ in try body() } } catch let error as DCApplyError { throw error } catch {
             throw DCApplyError(.stateStore, "state store \(url.description): cannot \(what)", underlying: Self.readable(error))
         }
     }
@@ -160,7 +208,8 @@ public final class PostgresStateStore: StateStore {
         if let message = error.serverInfo?[.message] {
             return DCApplyError(.stateStore, "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))")
         }
-        return DCApplyError(.stateStore, "\(error.code)")
+        // A connection error carries the socket's own error (connection refused, reset...).
+        return DCApplyError(.stateStore, "\(error.code)" + (error.underlying.map { " (\($0))" } ?? ""))
     }
 
     private func migrate() throws {
@@ -399,6 +448,9 @@ public final class PostgresStateStore: StateStore {
     /// leftover row (its session died) is replaced and returned as the stale holder.
     public func acquireLock(_ holder: LockHolder, isStale: (LockHolder) -> Bool) throws -> LockHolder? {
         let outcome: (taken: Bool, previous: LockHolder?) = try transaction("take the apply lock") {
+            let generation = pinned.withLock { $0?.generation }
+            // A lock taken on an earlier session went with it: it is held no more.
+            lockGeneration.withLock { if $0 != generation { $0 = nil } }
             let taken = try run("SELECT pg_try_advisory_lock(\(lockKey))", [site]).first?.decode(Bool.self) ?? false
             let previous = try holderRow()
             guard taken else { return (false, previous) }
@@ -416,6 +468,7 @@ public final class PostgresStateStore: StateStore {
                 VALUES ($1, $2, $3, $4, $5, $6, pg_backend_pid())
                 """, [site, .text(holder.host), .int(Int(holder.pid)), .text(holder.processStart), .text(AuditChain.timestamp(holder.since)),
                       .text(holder.command)])
+            lockGeneration.withLock { $0 = generation }
             return (true, previous)
         }
         guard outcome.taken else {
@@ -427,12 +480,20 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func releaseLock(_ holder: LockHolder) throws {
-        try transaction("release the apply lock") {
-            let deleted = try run("DELETE FROM apply_lock WHERE site = $1 AND host = $2 AND pid = $3 AND backend_pid = pg_backend_pid()",
-                                  [site, .text(holder.host), .int(Int(holder.pid))])
-            if (deleted.metadata.rows ?? 0) > 0 {
-                try run("SELECT pg_advisory_unlock(\(lockKey))", [site])
+        do {
+            try transaction("release the apply lock") {
+                let deleted = try run("DELETE FROM apply_lock WHERE site = $1 AND host = $2 AND pid = $3 AND backend_pid = pg_backend_pid()",
+                                      [site, .text(holder.host), .int(Int(holder.pid))])
+                if (deleted.metadata.rows ?? 0) > 0 {
+                    try run("SELECT pg_advisory_unlock(\(lockKey))", [site])
+                }
             }
+            lockGeneration.withLock { $0 = nil }
+        } catch {
+            // A lock taken on an earlier session went with it, released or not.
+            let generation = sessionGeneration
+            lockGeneration.withLock { if $0 != generation { $0 = nil } }
+            throw error
         }
     }
 
@@ -477,15 +538,32 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func recordStep(apply: Int, _ step: JournalStep, change: Change) throws {
-        if fenceSession.withLock({ $0 != nil }) { try transaction("journal an action") { try checkFence("journal an action") } }
-        try single("journal an action", """
-            INSERT INTO journal_step (site, apply_id, step, action, resource, state, attempts, error, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        let values: [SQLValue] = [site, .int(apply), .int(step.index), .text(change.action.rawValue), .text(change.resource.description),
+                                  .text(step.state.rawValue), .int(step.attempts), .text(step.error.map(Secrets.redact)),
+                                  .text(AuditChain.timestamp(Date()))]
+        let conflict = """
             ON CONFLICT (site, apply_id, step) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, error = excluded.error,
                                                              updated_at = excluded.updated_at
-            """, [site, .int(apply), .int(step.index), .text(change.action.rawValue), .text(change.resource.description),
-                  .text(step.state.rawValue), .int(step.attempts), .text(step.error.map(Secrets.redact)),
-                  .text(AuditChain.timestamp(Date()))])
+            """
+        try outsideTransaction("journal an action") {
+            try checkLock("journal an action")
+            guard let source = fenceToken.withLock({ $0 }) else {
+                try run("""
+                    INSERT INTO journal_step (site, apply_id, step, action, resource, state, attempts, error, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \(conflict)
+                    """, values)
+                return
+            }
+            // Fenced: one statement that writes only while the leadership's epoch is the token
+            // (read FOR SHARE, so a new leader's bump waits for it or it sees the bump).
+            guard let token = source() else { throw fenceRefusal("journal an action") }
+            let written = try run("""
+                WITH fence AS (\(Self.fenceSQL(epoch: "$10", pid: "$11")))
+                INSERT INTO journal_step (site, apply_id, step, action, resource, state, attempts, error, updated_at)
+                SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM fence WHERE fence.valid \(conflict)
+                """, values + [.int(token.epoch), .int(Int(token.backendPID))])
+            guard (written.metadata.rows ?? 0) == 1 else { throw fenceRefusal("journal an action") }
+        }
     }
 
     public func unfinishedApply() throws -> UnfinishedApply? {

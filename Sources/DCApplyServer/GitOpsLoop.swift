@@ -379,10 +379,15 @@ public struct GitOpsLoop: Service {
 
     private func fail(_ message: String, reason: String) {
         let now = clock.now
-        state.status.withLock { status in
+        let again = state.status.withLock { status in
+            let again = status.condition("Ready").map { $0.status == "False" && $0.reason == reason } ?? false
             status.lastError = message
             status.set("Ready", false, reason: reason, message: message, at: now)
+            return again
         }
-        logger.error("reconcile failed", metadata: ["dcapply.error": "\(message)"], source: ServeLog.source)
+        // An unreachable state store fails every pass of the outage: logged once (the store logs
+        // when it is back), not once per pass.
+        let level: Logger.Level = again && reason == "LeadershipUnavailable" ? .debug : .error
+        logger.log(level: level, "reconcile failed", metadata: ["dcapply.error": "\(message)"], source: ServeLog.source)
     }
 }

@@ -44,9 +44,13 @@ public enum ServeRoutes {
     }
 
     /// What `/readyz` answers: whether a revision is applied (200, else 503) and the body, which
-    /// names the Ready condition when the last pass did not succeed. A hot standby is ready.
+    /// names the Ready condition when the last pass did not succeed. A hot standby is ready; a
+    /// controller that cannot ask who leads (the state store unreachable) is not, leader or not.
     public static func readiness(_ status: ServeStatus) -> (ready: Bool, body: String) {
         guard status.isReady else { return (false, "not ready: \(status.lastError ?? "no revision applied yet")\n") }
+        if let condition = status.condition("Ready"), condition.status == "False", condition.reason == "LeadershipUnavailable" {
+            return (false, "not ready: \(condition.message)\n")
+        }
         if status.leader == false {
             return (true, "ready: standby; \(status.leadBy.map { "\($0) leads" } ?? "no controller leads yet")\n")
         }

@@ -18,7 +18,7 @@ struct HAServeTests {
         let database: String
         let head: String
 
-        init() throws {
+        init(server: PostgresServer? = nil) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("dcapply-ha-\(UUID().uuidString)")
             remote = root.appendingPathComponent("remote.git")
             let work = root.appendingPathComponent("work")
@@ -34,8 +34,24 @@ struct HAServeTests {
             _ = try Self.run("/usr/bin/git", git + ["commit", "-q", "-m", "Quickstart site"], in: work)
             _ = try Self.run("/usr/bin/git", ["push", "-q", remote.path, "main"], in: work)
             head = try Self.run("/usr/bin/git", ["rev-parse", "HEAD"], in: work).trimmingCharacters(in: .whitespacesAndNewlines)
-            url = try PostgresServer.running().createDatabase()
+            self.server = try server ?? PostgresServer.running()
+            url = try self.server.createDatabase()
             database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
+        }
+
+        let server: PostgresServer
+
+        /// Commits `old` → `new` in manifests/site.yaml and pushes it; the new head.
+        func push(replacing old: String, with new: String, message: String) throws -> String {
+            let work = root.appendingPathComponent("work")
+            let file = work.appendingPathComponent("manifests/site.yaml")
+            let text = try String(contentsOf: file, encoding: .utf8)
+            guard text.contains(old) else { throw Failure(description: "site.yaml has no \(old)") }
+            try text.replacingOccurrences(of: old, with: new).write(to: file, atomically: true, encoding: .utf8)
+            let git = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"]
+            _ = try Self.run("/usr/bin/git", git + ["commit", "-q", "-am", message], in: work)
+            _ = try Self.run("/usr/bin/git", ["push", "-q", remote.path, "main"], in: work)
+            return try Self.run("/usr/bin/git", ["rev-parse", "HEAD"], in: work).trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
         static func run(_ executable: String, _ arguments: [String], in directory: URL) throws -> String {
@@ -54,7 +70,7 @@ struct HAServeTests {
             return text
         }
 
-        func psql(_ sql: String) throws -> String { try PostgresServer.running().psql(database, sql) }
+        func psql(_ sql: String) throws -> String { try server.psql(database, sql) }
 
         func remove() { try? FileManager.default.removeItem(at: root) }
     }
@@ -166,6 +182,83 @@ struct HAServeTests {
         #expect(try fixture.psql("SELECT count(*) FROM journal_step WHERE state <> 'done'") == "0\n")
         #expect(try fixture.psql("SELECT status, done, change_count FROM apply_history ORDER BY id") == "resumed|10|10\n")
         #expect(try fixture.psql("SELECT count(*) FROM apply_journal WHERE finished_at IS NULL") == "0\n")
+    }
+
+    @Test func postgresRestartedUnderTwoControllersTheyRecoverAndApplyTheNextCommitOnce() async throws {
+        // initdb, git and createdb block: off the two cooperative threads the other tests share.
+        let server = try await Self.offPool { try PostgresServer.dedicated() }
+        defer { server.stop() }
+        let fixture = try await Self.offPool { try Fixture(server: server) }
+        defer { fixture.remove() }
+        let first = try Controller(fixture, name: "a", failpoints: nil)
+        defer { first.kill(SIGTERM) }
+        try await first.waitUntilListening()
+        try await Self.waitFor("the first controller to lead and apply", timeout: 120) {
+            first.status()["lastAppliedRevision"] as? String == fixture.head
+        }
+        let second = try Controller(fixture, name: "b", failpoints: nil)
+        defer { second.kill(SIGTERM) }
+        try await second.waitUntilListening()
+        try await Self.waitFor("the second controller to stand by") { second.status()["leader"] as? Bool == false }
+
+        // PostgreSQL goes away: neither controller can ask who leads, and neither says it is ready.
+        try await Self.offPool { server.stopServer() }
+        for controller in [first, second] {
+            try await Self.waitFor("/readyz to say not ready during the outage", timeout: 30) {
+                (try? controller.get("readyz"))?.hasPrefix("not ready: cannot ask who leads the site") == true
+            }
+        }
+        try await Self.offPool { try server.startAgain() }
+        // With no person acting: the next commit is applied by one of them, once.
+        let next = try await Self.offPool { try fixture.push(replacing: "replicas: 4", with: "replicas: 3", message: "Three replicas") }
+        try await Self.waitFor("a controller to apply the commit after the restart", timeout: 120) {
+            [first, second].contains { $0.status()["lastAppliedRevision"] as? String == next }
+        }
+        let leaders = try await Self.offPool { [first, second].map { $0.status()["leader"] as? Bool } }
+        #expect(leaders.filter { $0 == true }.count == 1, "one leads, one stands by: \(leaders)")
+        #expect(try await Self.offPool { try fixture.psql("SELECT count(*) FROM apply_history WHERE revision = '\(next)'") } == "1\n")
+        #expect(try await Self.offPool { try fixture.psql("SELECT count(*) FROM apply_journal WHERE finished_at IS NULL") } == "0\n")
+        let history = try await Self.offPool {
+            try DCApplyRunner.run(["state", "history", "--state", fixture.url], in: fixture.root)
+        }
+        #expect(history.exitCode == 0, "\(history.stderr)")
+        #expect(history.stdout.components(separatedBy: String(next.prefix(12))).count - 1 == 1, "the commit applied once: \(history.stdout)")
+        // Both are ready again (the standby too, on its next pass), and each logged the outage
+        // once per connection (the store's, the leadership's) and its end, not once per pass.
+        for controller in [first, second] {
+            try await Self.waitFor("/readyz to say ready after the outage", timeout: 30) {
+                (try? controller.get("readyz"))?.hasPrefix("ready") == true && controller.log.contains("reconnected to PostgreSQL at")
+            }
+            let log = controller.log
+            #expect(log.components(separatedBy: "lost the connection to PostgreSQL at").count - 1 <= 2, "\(log)")
+            #expect(log.components(separatedBy: "reconcile failed").count - 1 == 1, "\(log)")
+        }
+    }
+
+    @Test func postgresRestartedMidApplyTheApplyStopsAndIsFinishedOnceWithoutAPerson() async throws {
+        // initdb, git and createdb block: off the two cooperative threads the other tests share.
+        let server = try await Self.offPool { try PostgresServer.dedicated() }
+        defer { server.stop() }
+        let fixture = try await Self.offPool { try Fixture(server: server) }
+        defer { fixture.remove() }
+        let (leader, standby) = try await Self.twoControllersMidApply(fixture, pause: 8_000)
+        defer {
+            leader.kill(SIGTERM)
+            standby.kill(SIGTERM)
+        }
+        // Every session ends while the leader is paused after its third provider call, its
+        // outcome not yet journalled: the leader's apply lock and leadership go with them.
+        try await Self.offPool { try server.restart() }
+        try await Self.waitFor("a controller to finish the apply", timeout: 120) {
+            [leader, standby].contains { $0.status()["lastAppliedRevision"] as? String == fixture.head }
+        }
+        try await Self.offPool { try Self.expectEveryActionOnce(fixture) }
+        // The old leader wakes from its pause, finds its lock and leadership gone, writes
+        // nothing and stands by.
+        try await Self.waitFor("the old leader to stop", timeout: 60) { leader.log.contains("lost the leadership of the site") }
+        #expect(leader.process.isRunning)
+        #expect(leader.log.contains("lost the connection to PostgreSQL at"), "\(leader.log)")
+        try await Self.offPool { try Self.expectEveryActionOnce(fixture) }
     }
 
     @Test func theLeaderKilledMidApplyIsReplacedAndTheApplyFinishedOnce() async throws {

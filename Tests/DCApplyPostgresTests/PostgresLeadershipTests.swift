@@ -50,7 +50,7 @@ struct PostgresLeadershipTests {
         let store = try PostgresStateStore.open(url, passwordFile: nil, environment: [:])
         let leadership = PostgresSiteLeadership(sharing: store)
         defer { leadership.shutdown() }
-        store.fence { leadership.leadingSession }
+        store.fence { leadership.fencingToken }
         let record = StoreContractTests.record()
         let refusedBeforeLeading = #expect(throws: DCApplyError.self) {
             _ = try store.commitApply(target: StoreContractTests.target, estimatedW: [:], powerStates: [:], record: record, expectedSerial: 0)

@@ -19,7 +19,9 @@ final class PostgresServer: Sendable {
 
     let directory: URL
     let port: Int
-    let pid: Int32
+    /// The running postgres's pid (a new one after ``restart()``).
+    var pid: Int32 { current.withLock { $0 } }
+    private let current: Mutex<Int32>
 
     private static let shared = Mutex<Result<PostgresServer, Failure>?>(nil)
 
@@ -45,8 +47,13 @@ final class PostgresServer: Sendable {
     private init(directory: URL, port: Int, pid: Int32) {
         self.directory = directory
         self.port = port
-        self.pid = pid
+        current = Mutex(pid)
     }
+
+    /// A server of the caller's own, for a test that stops and restarts it (the shared one
+    /// serves every other test). The caller stops it (`defer { server.stop() }`); its watcher
+    /// stops it if this process dies first.
+    static func dedicated() throws -> PostgresServer { try start() }
 
     /// A new, empty database; its `postgres://` URL (user postgres, trust auth on loopback).
     func createDatabase(site: String? = nil) throws -> String {
@@ -81,10 +88,19 @@ final class PostgresServer: Sendable {
         let data = directory.appendingPathComponent("data").path
         try runChecked(unprivileged(["\(binaries)/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]))
         let port = LoopbackPort.free()
+        let pid = try launch(directory: directory, port: port)
+        return PostgresServer(directory: directory, port: port, pid: pid)
+    }
+
+    /// Starts postgres on the data folder in `directory` (under a watcher that stops it if this
+    /// test process dies first) and waits until it accepts connections; its pid.
+    private static func launch(directory: URL, port: Int) throws -> Int32 {
+        let data = directory.appendingPathComponent("data").path
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent("server.pid"))
         // The watcher stops postgres if this test process dies without stopping it.
         let script = """
-            \(binaries)/postgres -D \(data) -p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off \
-              -c max_connections=50 >\(directory.path)/server.log 2>&1 &
+            \(binaries)/postgres -D \(data) -p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off \\
+              -c max_connections=50 >>\(directory.path)/server.log 2>&1 &
             pg=$!
             echo $pg > \(directory.path)/server.pid
             while [ -d /proc/\(getpid()) ] && kill -0 $pg 2>/dev/null; do sleep 1; done
@@ -105,7 +121,7 @@ final class PostgresServer: Sendable {
                 pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
             }
             if let pid, (try? runChecked(["\(binaries)/pg_isready", "-q", "-h", "127.0.0.1", "-p", "\(port)"])) != nil {
-                return PostgresServer(directory: directory, port: port, pid: pid)
+                return pid
             }
             guard watcher.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.1)
@@ -115,8 +131,33 @@ final class PostgresServer: Sendable {
         throw Failure(description: "PostgreSQL did not accept connections on port \(port) within 30 s:\n\(log)")
     }
 
+    /// Stops postgres by pid (fast shutdown: every session ends) and waits for it to exit,
+    /// keeping its data folder; ``startAgain()`` starts it again.
+    func stopServer() {
+        let pid = self.pid
+        kill(pid, SIGINT)
+        let deadline = Date().addingTimeInterval(10)
+        while kill(pid, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        // The port is free once the postmaster is gone (its children go with it).
+        while kill(pid, 0) == 0 { Thread.sleep(forTimeInterval: 0.05) }
+    }
+
+    /// Starts the stopped server again on the same data folder and port.
+    func startAgain() throws {
+        let pid = try Self.launch(directory: directory, port: port)
+        current.withLock { $0 = pid }
+    }
+
+    /// Stops the server (every session ends) and starts it again on the same data folder and port.
+    func restart() throws {
+        stopServer()
+        try startAgain()
+    }
+
     /// Stops the server by pid (fast shutdown, then SIGKILL after 10 s) and removes its folder.
     func stop() {
+        let pid = self.pid
         kill(pid, SIGINT)
         let deadline = Date().addingTimeInterval(10)
         while kill(pid, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }

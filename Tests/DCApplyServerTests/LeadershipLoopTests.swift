@@ -107,10 +107,16 @@ struct LeadershipLoopTests {
         let leadership = InMemorySiteLeadership(election: election, id: 1, identity: Self.alpha)
         leadership.failure.withLock { $0 = ServeHarness.HarnessError(description: "connection refused") }
         serve.loop.leadership = leadership
-        serve.git.commit(try ServeHarness.quickstart(), message: "Quickstart site")
+        let first = serve.git.commit(try ServeHarness.quickstart(), message: "Quickstart site")
         let decision = await serve.loop.pass(.start)
         #expect(decision == .stall(backoff: .seconds(1), reason: "LeadershipUnavailable", message: "cannot ask who leads the site: connection refused"))
         #expect(try serve.store.history().isEmpty)
         #expect(try serve.store.unfinishedApply() == nil)
+        // Not ready while the store cannot be asked (a balancer sends nothing its way), and
+        // ready again, leading, once it can.
+        #expect(ServeRoutes.readiness(serve.status) == (false, "not ready: cannot ask who leads the site: connection refused\n"))
+        leadership.failure.withLock { $0 = nil }
+        #expect(await serve.loop.pass(.interval) == .apply(revision: first, isNew: true))
+        #expect(ServeRoutes.readiness(serve.status) == (true, "ready\n"))
     }
 }

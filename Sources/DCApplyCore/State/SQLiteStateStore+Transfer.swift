@@ -14,6 +14,26 @@ extension SQLiteStateStore: StateTransferable {
         }
     }
 
+    public func allJournal() throws -> [StateSnapshot.JournalApply] {
+        do {
+            return try database.read { db in
+                var steps: [Int: [StateSnapshot.JournalApply.Step]] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM journal_step ORDER BY apply_id, step") {
+                    steps[row["apply_id"], default: []].append(.init(step: row["step"], action: row["action"], resource: row["resource"],
+                                                                     state: row["state"], attempts: row["attempts"], error: row["error"],
+                                                                     updatedAt: row["updated_at"]))
+                }
+                return try Row.fetchAll(db, sql: "SELECT * FROM apply_journal ORDER BY id").map { row in
+                    StateSnapshot.JournalApply(id: row["id"], planJSON: row["plan_json"], baseSerial: row["base_serial"], startedAt: row["started_at"],
+                                               user: row["user"], host: row["host"], finishedAt: row["finished_at"], historyID: row["history_id"],
+                                               steps: steps[row["id"]] ?? [])
+                }
+            }
+        } catch {
+            throw DCApplyError(.stateStore, "state store \(path): cannot read the apply journal", underlying: error)
+        }
+    }
+
     public func importSnapshot(_ snapshot: StateSnapshot) throws {
         try requireEmpty(path)
         do {
@@ -46,6 +66,18 @@ extension SQLiteStateStore: StateTransferable {
                 for record in snapshot.actuatorRecords {
                     try db.execute(sql: "INSERT INTO actuator_record (site, actuator, key, value) VALUES (?, ?, ?, ?)",
                                    arguments: [record.site, record.actuator, record.key, record.value])
+                }
+                for apply in snapshot.journal {
+                    try db.execute(sql: """
+                        INSERT INTO apply_journal (id, plan_json, base_serial, started_at, user, host, finished_at, history_id)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [apply.id, apply.planJSON, apply.baseSerial, apply.startedAt, apply.user, apply.host, apply.finishedAt,
+                                         apply.historyID])
+                    for step in apply.steps {
+                        try db.execute(sql: """
+                            INSERT INTO journal_step (apply_id, step, action, resource, state, attempts, error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            """, arguments: [apply.id, step.step, step.action, step.resource, step.state, step.attempts, step.error, step.updatedAt])
+                    }
                 }
             }
         } catch let error as DCApplyError {

@@ -45,7 +45,9 @@ extension Serve {
             loop.leaderCheck = settings.leaderCheck
             guard let store = store as? PostgresStateStore, let balancer else { return FleetSite(name: site.name, path: site.path, loop: loop) }
             let leadership = PostgresSiteLeadership(sharing: store)
-            store.fence { leadership.leadingSession }
+            store.reportOutages(to: siteLogger)
+            leadership.reportOutages(to: siteLogger)
+            store.fence { leadership.fencingToken }
             loop.leadership = BalancedSiteLeadership(site: site.name, inner: leadership, balancer: balancer)
             return FleetSite(name: site.name, path: site.path, loop: loop) {
                 leadership.shutdown()

@@ -123,7 +123,9 @@ struct Serve: AsyncParsableCommand {
             // leads the site, the others stand by (docs/operations.md).
             let leadership = (reconciler.store as? PostgresStateStore).map { store in
                 let leadership = PostgresSiteLeadership(sharing: store)
-                store.fence { leadership.leadingSession }
+                store.reportOutages(to: logger)
+                leadership.reportOutages(to: logger)
+                store.fence { leadership.fencingToken }
                 return leadership
             }
             loop.leadership = leadership

@@ -9,10 +9,11 @@ struct StateMigrate: AsyncParsableCommand {
         abstract: "Copy a state store into a new, empty one (sqlite: or postgres://, either way).",
         discussion: """
             Copies the applied target and serial, node overrides, the history, the audit chain \
-            (verbatim, so `audit verify` gives the same head) and the actuator records, in one \
-            transaction. Refused while the source is locked or holds an unfinished apply, and when the \
-            destination already holds applies. --state is not used; --state-password-file and \
-            PGPASSWORD serve both URLs.
+            (verbatim, so `audit verify` gives the same head), the actuator records and the apply \
+            journal, in one transaction: an apply interrupted by a crash is resumed by the next \
+            apply on the new store. Refused while an apply runs on the source (its lock holder is \
+            alive), and when the destination already holds applies. --state is not used; \
+            --state-password-file and PGPASSWORD serve both URLs.
             """)
     @OptionGroup var options: CommonOptions
 
@@ -29,8 +30,8 @@ struct StateMigrate: AsyncParsableCommand {
             let destination = try Self.transferable(try CommonOptions.openStore(to, passwordFile: options.statePasswordFile), to)
             let snapshot = try source.exportSnapshot()
             try destination.importSnapshot(snapshot)
-            options.console.info("Copied serial \(snapshot.state.serial), \(snapshot.history.count) applies, \(snapshot.audit.count) audit entries "
-                                 + "and \(snapshot.overrides.count) node overrides from \(Secrets.displayURL(from)) to \(Secrets.displayURL(to)).")
+            options.console.info("Copied serial \(snapshot.state.serial), \(snapshot.history.count) applies, \(snapshot.audit.count) audit entries, "
+                                 + "\(snapshot.overrides.count) node overrides and \(snapshot.journal.count) journalled applies from \(Secrets.displayURL(from)) to \(Secrets.displayURL(to)).")
         }
     }
 
