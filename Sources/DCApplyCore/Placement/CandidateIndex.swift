@@ -19,6 +19,9 @@ struct CandidateIndex {
     private var empty: [Bool]
     /// Per pool: the fewest GPUs any of its workloads asks for per replica (0: some ask for none).
     private var leastGPUs: [String: Double] = [:]
+    /// Busy members dropped for lack of GPUs since ``takeDropped()`` was last asked: they leave
+    /// ``freeNodes(pool:)`` too, which the gang indexes must follow.
+    private var dropped: [Int] = []
 
     init(model: PlacementModel, reserved: [[Double]]) {
         empty = Array(repeating: false, count: model.nodes.count)
@@ -65,7 +68,9 @@ struct CandidateIndex {
             members.removeAll { node in
                 if model.wholeNode[node] { return true }
                 guard least > 0, let g = model.gpuKey else { return false }
-                return model.capacityDense[node][g] - model.usedDense[node][g] < least - Tolerance.capacity
+                let short = model.capacityDense[node][g] - model.usedDense[node][g] < least - Tolerance.capacity
+                if short { dropped.append(node) }
+                return short
             }
             busy[pool] = members
             result = members
@@ -87,6 +92,12 @@ struct CandidateIndex {
             for node in classNodes[position][head[position]...] where empty[node] { result.append(node) }
         }
         return result
+    }
+
+    /// The busy members dropped for lack of GPUs since the last call.
+    mutating func takeDropped() -> [Int] {
+        defer { dropped.removeAll(keepingCapacity: true) }
+        return dropped
     }
 
     /// `node` now holds something: it is looked at one by one from now on.

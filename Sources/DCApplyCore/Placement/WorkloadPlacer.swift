@@ -27,6 +27,12 @@ struct WorkloadPlacer {
     /// Per `colocate` key: its domain ids that hold a node in a domain, by label value: the
     /// order in which the gang search breaks ties between domains.
     private let domainOrderByKey: [String: [Int]]
+    /// The gang indexes built so far in this run, and where each (pool, `colocate` key) is.
+    private var gangIndexes: [GangIndex] = []
+    private var gangIndexOf: [String: Int] = [:]
+    /// Per node: no reservation holds it (``freeWhole(_:respectReservations:)``'s test, kept
+    /// up to date in ``reserve(_:on:sign:)``); empty while nothing is reserved.
+    private var unreservedFlags: [Bool] = []
 
     init(model: PlacementModel, current: TargetState, keepEverythingFirst: Bool = false, explainsUnplaced: Bool = true) {
         self.model = model
@@ -84,8 +90,25 @@ struct WorkloadPlacer {
     }
 
     private mutating func reserve(_ amount: ResourceMap, on node: Int, sign: Double) {
-        if reserved.isEmpty { reserved = Array(repeating: Array(repeating: 0, count: model.resourceKeys.count), count: model.nodes.count) }
+        if reserved.isEmpty {
+            reserved = Array(repeating: Array(repeating: 0, count: model.resourceKeys.count), count: model.nodes.count)
+            unreservedFlags = Array(repeating: true, count: model.nodes.count)
+        }
         for (key, value) in amount { if let k = model.resourceIndex[key] { reserved[node][k] += sign * value } }
+        let unreserved = reserved[node].allSatisfy { $0 <= Tolerance.capacity }
+        if unreserved != unreservedFlags[node] {
+            unreservedFlags[node] = unreserved
+            for position in gangIndexes.indices { gangIndexes[position].setUnreserved(node, unreserved) }
+        }
+    }
+
+    /// Whether no reservation holds `node`.
+    private func unreserved(_ node: Int) -> Bool { unreservedFlags.isEmpty || unreservedFlags[node] }
+
+    /// `node` is no longer free for a gang.
+    private mutating func leaveGangIndexes(_ node: Int) {
+        let unreserved = unreserved(node)
+        for position in gangIndexes.indices { gangIndexes[position].remove(node, unreserved: unreserved) }
     }
 
     private func reservation(_ node: Int) -> [Double] { reserved.isEmpty ? [] : reserved[node] }
@@ -213,6 +236,7 @@ struct WorkloadPlacer {
         model.setUsage(node, model.adding(resources, to: node), on: true)
         model.replicaCount[node] += 1
         candidates?.markBusy(node, pool: model.pool[node])
+        leaveGangIndexes(node)
     }
 
     private mutating func commitGang(_ nodes: [Int]) {
@@ -221,6 +245,7 @@ struct WorkloadPlacer {
             model.wholeNode[node] = true
             model.replicaCount[node] += 1
             candidates?.markBusy(node, pool: model.pool[node])
+            leaveGangIndexes(node)
         }
     }
 
@@ -250,6 +275,8 @@ struct WorkloadPlacer {
     private mutating func chooseNode(_ workload: Workload, demand: [(Int, Double)], spread: DomainSpread) -> [Int]? {
         let wantsNewDomain = spread.minDomains > spread.used
         let nodes = candidates?.candidates(pool: workload.pool, model: model) ?? []
+        // A member the index stops looking at is no longer offered to gangs either.
+        for node in candidates?.takeDropped() ?? [] { leaveGangIndexes(node) }
         let domainOf = spread.ids
         for respectReservations in [true, false] {
             if !respectReservations && reserved.isEmpty { break }  // the same search again
@@ -281,51 +308,63 @@ struct WorkloadPlacer {
     /// spread; of those that fit, the fewest powered-off nodes, then the domain's label value.
     /// Domains are visited in label order, so a later one wins only with strictly fewer
     /// nodes to power on; one that cannot have fewer, even taking its `size` best-ranked free
-    /// nodes, is not looked at (the choice is the same, the work much less).
-    private func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: DomainSpread) -> [Int]? {
-        let colocate = workload.colocate.flatMap { model.domainIDs[$0] }
-        let groupCount = workload.colocate.flatMap { model.domainCounts[$0] } ?? 1
-        let inDomain = workload.colocate.flatMap { inDomainByKey[$0] }
-        let order = workload.colocate.map { domainOrderByKey[$0] ?? [] } ?? [0]
+    /// nodes, is not looked at (the choice is the same, the work much less). The free nodes
+    /// and their counts per domain and power rank come from a ``GangIndex``, kept up to date
+    /// as nodes are taken, not from a scan of the pool (decision 290).
+    private mutating func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: DomainSpread) -> [Int]? {
+        let gang = gangIndexes[gangIndex(pool: workload.pool, colocate: workload.colocate)]
         for respectReservations in [true, false] {
             if !respectReservations && reserved.isEmpty { break }  // the same search again
-            var groups: [[Int]] = Array(repeating: [], count: groupCount)
-            // Free nodes per power rank (on, observed on, off), three per group.
-            var ranks = Array(repeating: 0, count: groupCount * 3)
-            let gpuIndex = model.gpuKey
-            // Cheap array reads first: in a busy site most nodes are taken.
-            for node in candidates?.freeNodes(pool: workload.pool) ?? [] where model.replicaCount[node] == 0 && !model.wholeNode[node]
-                && (gpuIndex.map { model.capacityDense[node][$0] > 0 } ?? false)
-                && model.healthy[node] && freeWhole(node, respectReservations: respectReservations) {
-                if let inDomain, !inDomain[node] { continue }
-                let group = colocate?[node] ?? 0
-                groups[group].append(node)
-                ranks[group * 3 + powerRank(node)] += 1
-            }
             var best: (key: (Int, Int), nodes: [Int])?
-            for (position, group) in order.enumerated() {
-                let candidates = groups[group]
-                guard candidates.count >= size else { continue }
+            for slot in 0..<gang.slotCount {
+                let on = gang.count(slot: slot, rank: 0, respectingReservations: respectReservations)
+                let observed = gang.count(slot: slot, rank: 1, respectingReservations: respectReservations)
+                let off = gang.count(slot: slot, rank: 2, respectingReservations: respectReservations)
+                guard on + observed + off >= size else { continue }
                 if let best {
+                    // Nothing beats a gang of nodes all on: no later domain can win.
+                    if best.key.0 == 0 { break }
                     // The fewest powered-off nodes any gang of this domain could have.
-                    let on = min(size, ranks[group * 3]), observedOn = min(size - on, ranks[group * 3 + 1])
-                    guard observedOn + 2 * (size - on - observedOn) < best.key.0 else { continue }
+                    let takenOn = min(size, on), takenObserved = min(size - takenOn, observed)
+                    guard takenObserved + 2 * (size - takenOn - takenObserved) < best.key.0 else { continue }
                 }
                 // Take nodes already on first, then by name, skipping any that break spread.
                 var chosen: [Int] = []
-                for node in candidates.sorted(by: { (powerRank($0), $0) < (powerRank($1), $1) }) {
+                gang.forEachFree(slot: slot, skip: { respectReservations && !self.unreserved($0) }) { node in
                     let added = spread.domains([node]).subtracting(spread.domains(chosen))
-                    guard spread.allows(added) else { continue }
+                    guard spread.allows(added) else { return false }
                     chosen.append(node)
-                    if chosen.count == size { break }
+                    return chosen.count == size
                 }
                 guard chosen.count == size, spread.allows(spread.domains(chosen)), gangFits(chosen, workload) else { continue }
-                let key = (chosen.reduce(0) { $0 + powerRank($1) }, position)
+                let key = (chosen.reduce(0) { $0 + powerRank($1) }, slot)
                 if best.map({ key < $0.key }) ?? true { best = (key, chosen) }
             }
             if let best { return best.nodes }
         }
         return nil
+    }
+
+    /// The position in `gangIndexes` of the index of `pool` by `colocate`, built on first use
+    /// from the members the candidate index offers that could join a gang at all: free, with
+    /// GPUs, healthy, in a domain of the key.
+    private mutating func gangIndex(pool: String, colocate: String?) -> Int {
+        let name = pool + "\u{1F}" + (colocate ?? "")
+        if let position = gangIndexOf[name] { return position }
+        let ids = colocate.flatMap { model.domainIDs[$0] }
+        let inDomain = colocate.flatMap { inDomainByKey[$0] }
+        let order = colocate.map { domainOrderByKey[$0] ?? [] } ?? [0]
+        let gpuIndex = model.gpuKey
+        let nodes = (candidates?.freeNodes(pool: pool) ?? []).filter { node in
+            model.replicaCount[node] == 0 && !model.wholeNode[node]
+                && (gpuIndex.map { model.capacityDense[node][$0] > 0 } ?? false)
+                && model.healthy[node] && (inDomain?[node] ?? true)
+        }
+        let index = GangIndex(nodes: nodes, nodeCount: model.nodes.count, domain: { ids?[$0] ?? 0 }, order: order,
+                              rank: { powerRank($0) }, unreserved: { unreserved($0) })
+        gangIndexes.append(index)
+        gangIndexOf[name] = gangIndexes.count - 1
+        return gangIndexes.count - 1
     }
 
     // MARK: Reasons
