@@ -235,7 +235,7 @@ struct WorkloadPlacer {
     private mutating func commit(_ resources: ResourceMap, on node: Int) {
         model.setUsage(node, model.adding(resources, to: node), on: true)
         model.replicaCount[node] += 1
-        candidates?.markBusy(node, pool: model.pool[node])
+        candidates?.markBusy(node, pool: model.pool[node], model: model)
         leaveGangIndexes(node)
     }
 
@@ -244,7 +244,7 @@ struct WorkloadPlacer {
             model.setUsage(node, model.nodes[node].capacity, on: true)
             model.wholeNode[node] = true
             model.replicaCount[node] += 1
-            candidates?.markBusy(node, pool: model.pool[node])
+            candidates?.markBusy(node, pool: model.pool[node], model: model)
             leaveGangIndexes(node)
         }
     }
@@ -271,36 +271,68 @@ struct WorkloadPlacer {
 
     /// The best node for one more replica: keeps spread (`minDomains` first), already on,
     /// least slack, emptiest domain, then the name. Only the candidates of the index are
-    /// looked at; the others cannot win (see ``CandidateIndex``).
+    /// looked at; the others cannot win (see ``CandidateIndex``). Busy nodes come in buckets
+    /// of equal capacity and use, so of equal slack: the buckets are visited from the least
+    /// slack up, and the search stops once the best so far is on and keeps spread without a
+    /// new domain and the next bucket has more slack (decision 291): no node there can win.
     private mutating func chooseNode(_ workload: Workload, demand: [(Int, Double)], spread: DomainSpread) -> [Int]? {
         let wantsNewDomain = spread.minDomains > spread.used
-        let nodes = candidates?.candidates(pool: workload.pool, model: model) ?? []
+        guard let found = candidates?.candidates(pool: workload.pool, model: model) else { return nil }
         // A member the index stops looking at is no longer offered to gangs either.
         for node in candidates?.takeDropped() ?? [] { leaveGangIndexes(node) }
-        let domainOf = spread.ids
+        let buckets = candidates?.buckets ?? []
+        var order = found.buckets.map { (slack: Self.slack(demand, capacity: buckets[$0].capacity, usage: buckets[$0].used), bucket: $0) }
+        let sorted = !order.contains { $0.slack.isNaN }
+        if sorted { order.sort { $0.slack < $1.slack } }
         for respectReservations in [true, false] {
             if !respectReservations && reserved.isEmpty { break }  // the same search again
             // Nodes are indexed in name order, so the index breaks ties as the name would.
             var best: (key: (Int, Int, Double, Int, Int), node: Int)?
-            for node in nodes where !model.wholeNode[node] {
-                // The ranking first, from cheap reads; the costly checks only for a node that
-                // would beat the best so far.
-                let placedThere = domainOf.isEmpty ? 0 : spread.count[domainOf[node]]  // SpreadRule below
-                let newDomain = wantsNewDomain && placedThere > 0 ? 1 : 0
-                var slack = 0.0
-                let capacity = model.capacityDense[node], usage = model.usedDense[node]
-                for (k, amount) in demand where capacity[k] > 0 {
-                    slack += (capacity[k] - usage[k] - amount) / capacity[k]
-                }
-                let key = (newDomain, powerRank(node), slack, placedThere, node)
+            for node in found.empty where !model.wholeNode[node] {
+                let slack = Self.slack(demand, capacity: model.capacityDense[node], usage: model.usedDense[node])
+                let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
                 if let best, !(key < best.key) { continue }
-                guard SpreadRule.allows(placed: placedThere, limit: spread.limit),
-                      model.canPlace(demand, on: node, reserved: respectReservations ? reservation(node) : []) else { continue }
+                guard takes(node, key: key, demand: demand, spread: spread, respectReservations: respectReservations) else { continue }
                 best = (key, node)
+            }
+            for (slack, bucket) in order {
+                if sorted, let best, best.key.0 == 0, best.key.1 == 0, slack > best.key.2 { break }
+                for node in buckets[bucket].nodes where !model.wholeNode[node] {
+                    let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
+                    if let best, !(key < best.key) { continue }
+                    guard takes(node, key: key, demand: demand, spread: spread, respectReservations: respectReservations) else { continue }
+                    best = (key, node)
+                    // Later nodes of the bucket have the same slack and a later name.
+                    if key.0 == 0 && key.1 == 0 && key.3 == 0 { break }
+                }
             }
             if let best { return [best.node] }
         }
         return nil
+    }
+
+    /// The ranking's slack of a node with `capacity` and `usage` for one more replica of `demand`.
+    private static func slack(_ demand: [(Int, Double)], capacity: [Double], usage: [Double]) -> Double {
+        var slack = 0.0
+        for (k, amount) in demand where capacity[k] > 0 {
+            slack += (capacity[k] - usage[k] - amount) / capacity[k]
+        }
+        return slack
+    }
+
+    /// The ranking of `node` for a single-node replica, lowest best: new domain wanted and not
+    /// given, power rank, slack, replicas of the workload in its domain, then the node.
+    private func rankKey(_ node: Int, slack: Double, spread: DomainSpread, wantsNewDomain: Bool) -> (Int, Int, Double, Int, Int) {
+        let placedThere = spread.ids.isEmpty ? 0 : spread.count[spread.ids[node]]  // SpreadRule in `takes`
+        let newDomain = wantsNewDomain && placedThere > 0 ? 1 : 0
+        return (newDomain, powerRank(node), slack, placedThere, node)
+    }
+
+    /// Whether `node`, ranked `key`, may take the replica: spread, capacity (over what is
+    /// reserved, when respected) and its rack's cap.
+    private func takes(_ node: Int, key: (Int, Int, Double, Int, Int), demand: [(Int, Double)], spread: DomainSpread, respectReservations: Bool) -> Bool {
+        SpreadRule.allows(placed: key.3, limit: spread.limit)
+            && model.canPlace(demand, on: node, reserved: respectReservations ? reservation(node) : [])
     }
 
     /// The gang for one more replica: of each `colocate` domain (the whole pool without the
