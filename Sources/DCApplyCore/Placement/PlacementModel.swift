@@ -50,6 +50,8 @@ struct PlacementModel {
     /// Per node, for the hot loops: healthy, and on when observed.
     let healthy: [Bool]
     let observedOn: [Bool]
+    /// Per node: ``ObservedNode/gpuCount``.
+    let gpuCount: [Int]
 
     init(desired: DesiredState, observed: ObservedState) {
         self.desired = desired
@@ -119,6 +121,7 @@ struct PlacementModel {
         gpuKey = resourceIndex["gpus"]
         healthy = nodes.map { HealthRule.takesNew($0.health) }
         observedOn = nodes.map { $0.powerState == .on }
+        gpuCount = nodes.map(\.gpuCount)
         for position in nodes.indices { rackDrawDense[rackID[position]] += drawW(position) }
         var byName: [String: Double] = [:]
         for (id, name) in names.enumerated() { byName[name] = rackDrawDense[id] }

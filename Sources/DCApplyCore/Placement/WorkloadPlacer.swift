@@ -33,6 +33,11 @@ struct WorkloadPlacer {
     /// Per node: no reservation holds it (``freeWhole(_:respectReservations:)``'s test, kept
     /// up to date in ``reserve(_:on:sign:)``); empty while nothing is reserved.
     private var unreservedFlags: [Bool] = []
+    /// Per node: some amount reserved on it is below zero (a rounding error of adding and
+    /// taking back); and how many such nodes there are. While there are none, a node that
+    /// cannot take a replica without reservations cannot with them either.
+    private var negativeFlags: [Bool] = []
+    private var negativelyReserved = 0
 
     init(model: PlacementModel, current: TargetState, keepEverythingFirst: Bool = false, explainsUnplaced: Bool = true) {
         self.model = model
@@ -93,8 +98,14 @@ struct WorkloadPlacer {
         if reserved.isEmpty {
             reserved = Array(repeating: Array(repeating: 0, count: model.resourceKeys.count), count: model.nodes.count)
             unreservedFlags = Array(repeating: true, count: model.nodes.count)
+            negativeFlags = Array(repeating: false, count: model.nodes.count)
         }
         for (key, value) in amount { if let k = model.resourceIndex[key] { reserved[node][k] += sign * value } }
+        let negative = reserved[node].contains { $0 < 0 }
+        if negative != negativeFlags[node] {
+            negativeFlags[node] = negative
+            negativelyReserved += negative ? 1 : -1
+        }
         let unreserved = reserved[node].allSatisfy { $0 <= Tolerance.capacity }
         if unreserved != unreservedFlags[node] {
             unreservedFlags[node] = unreserved
@@ -297,6 +308,9 @@ struct WorkloadPlacer {
             }
             for (slack, bucket) in order {
                 if sorted, let best, best.key.0 == 0, best.key.1 == 0, slack > best.key.2 { break }
+                // Capacity is the bucket's: when it does not fit without reservations, it fits
+                // on no node of the bucket (reservations only add, while none is below zero).
+                if negativelyReserved == 0, !Self.fits(demand, capacity: buckets[bucket].capacity, usage: buckets[bucket].used) { continue }
                 for node in buckets[bucket].nodes where !model.wholeNode[node] {
                     let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
                     if let best, !(key < best.key) { continue }
@@ -309,6 +323,13 @@ struct WorkloadPlacer {
             if let best { return [best.node] }
         }
         return nil
+    }
+
+    /// Whether `demand` fits a node with `capacity` and `usage`, as ``PlacementModel/fits(_:demand:reserved:)``
+    /// without reservations.
+    private static func fits(_ demand: [(Int, Double)], capacity: [Double], usage: [Double]) -> Bool {
+        for (k, amount) in demand where !CapacityRule.fits(usage[k] + amount, capacity: capacity[k]) { return false }
+        return true
     }
 
     /// The ranking's slack of a node with `capacity` and `usage` for one more replica of `demand`.
