@@ -5,14 +5,16 @@
 /// that agree on all of those are interchangeable except for their name, and the lowest name
 /// wins ties: so of each such *class* only the first node needs looking at. Every other
 /// node (holding something, reserved, or committed to since) is *busy*, and the busy members
-/// of a pool are kept in *buckets* of equal capacity and equal use: the ranking's slack of a
-/// node depends only on those, so a search can visit the buckets from the least slack up and
-/// stop once no later bucket can win (decision 291). A busy node is looked at until it can
+/// of a pool are kept in *buckets* of equal power rank, capacity and use: the ranking's slack
+/// of a node depends only on the last two, so a search can visit the buckets by rank and
+/// slack and stop once no later bucket can win (decision 291). A busy node is looked at until it can
 /// take no replica of its pool any more. The choice is exactly the one a scan of every member
 /// would make, in a fraction of the work.
 struct CandidateIndex {
-    /// Busy members of one pool with the same capacity and the same use, in index order.
+    /// Busy members of one pool with the same power rank (0 on, 1 observed on, 2 off), the
+    /// same capacity and the same use, in index order.
     struct Bucket {
+        let rank: Int
         let capacity: [Double]
         let used: [Double]
         fileprivate(set) var nodes: [Int] = []
@@ -32,6 +34,7 @@ struct CandidateIndex {
 
     private struct BucketKey: Hashable {
         let pool: Int
+        let rank: Int
         let capacity: [Double]
         let used: [Double]
     }
@@ -104,14 +107,15 @@ struct CandidateIndex {
 
     /// Puts busy `node` into the bucket of what it has and holds now, in index order.
     private mutating func insert(_ node: Int, pool: Int, model: PlacementModel) {
-        let key = BucketKey(pool: pool, capacity: model.capacityDense[node], used: model.usedDense[node])
+        let rank = model.on[node] ? 0 : (model.observedOn[node] ? 1 : 2)
+        let key = BucketKey(pool: pool, rank: rank, capacity: model.capacityDense[node], used: model.usedDense[node])
         let bucket: Int
         if let existing = bucketOfKey[key] {
             bucket = existing
         } else {
             bucket = buckets.count
             bucketOfKey[key] = bucket
-            buckets.append(Bucket(capacity: key.capacity, used: key.used))
+            buckets.append(Bucket(rank: rank, capacity: key.capacity, used: key.used))
             bucketsOfPool[pool].append(bucket)
         }
         let position = Self.position(of: node, in: buckets[bucket].nodes)

@@ -283,31 +283,29 @@ struct WorkloadPlacer {
     /// The best node for one more replica: keeps spread (`minDomains` first), already on,
     /// least slack, emptiest domain, then the name. Only the candidates of the index are
     /// looked at; the others cannot win (see ``CandidateIndex``). Busy nodes come in buckets
-    /// of equal capacity and use, so of equal slack: the buckets are visited from the least
-    /// slack up, and the search stops once the best so far is on and keeps spread without a
-    /// new domain and the next bucket has more slack (decision 291): no node there can win.
+    /// of equal power rank, capacity and use, so of equal slack: the buckets are visited by
+    /// rank, then from the least slack up, and the search stops once the best so far needs no
+    /// new domain and the next bucket comes later in rank and slack (decision 291): no node
+    /// there can win. A bucket that cannot take the replica is passed over (decision 292).
     private mutating func chooseNode(_ workload: Workload, demand: [(Int, Double)], spread: DomainSpread) -> [Int]? {
         let wantsNewDomain = spread.minDomains > spread.used
         guard let found = candidates?.candidates(pool: workload.pool, model: model) else { return nil }
         // A member the index stops looking at is no longer offered to gangs either.
         for node in candidates?.takeDropped() ?? [] { leaveGangIndexes(node) }
         let buckets = candidates?.buckets ?? []
-        var order = found.buckets.map { (slack: Self.slack(demand, capacity: buckets[$0].capacity, usage: buckets[$0].used), bucket: $0) }
+        var order = found.buckets.map { bucket in
+            (rank: buckets[bucket].rank, slack: Self.slack(demand, capacity: buckets[bucket].capacity, usage: buckets[bucket].used), bucket: bucket)
+        }
         let sorted = !order.contains { $0.slack.isNaN }
-        if sorted { order.sort { $0.slack < $1.slack } }
+        if sorted { order.sort { ($0.rank, $0.slack) < ($1.rank, $1.slack) } }
         for respectReservations in [true, false] {
             if !respectReservations && reserved.isEmpty { break }  // the same search again
             // Nodes are indexed in name order, so the index breaks ties as the name would.
             var best: (key: (Int, Int, Double, Int, Int), node: Int)?
-            for node in found.empty where !model.wholeNode[node] {
-                let slack = Self.slack(demand, capacity: model.capacityDense[node], usage: model.usedDense[node])
-                let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
-                if let best, !(key < best.key) { continue }
-                guard takes(node, key: key, demand: demand, spread: spread, respectReservations: respectReservations) else { continue }
-                best = (key, node)
-            }
-            for (slack, bucket) in order {
-                if sorted, let best, best.key.0 == 0, best.key.1 == 0, slack > best.key.2 { break }
+            for (rank, slack, bucket) in order {
+                // No node from here on can rank before the best: it keeps spread as well
+                // (at best), and its power rank and slack come later.
+                if sorted, let best, best.key.0 == 0, (rank, slack) > (best.key.1, best.key.2) { break }
                 // Capacity is the bucket's: when it does not fit without reservations, it fits
                 // on no node of the bucket (reservations only add, while none is below zero).
                 if negativelyReserved == 0, !Self.fits(demand, capacity: buckets[bucket].capacity, usage: buckets[bucket].used) { continue }
@@ -316,9 +314,18 @@ struct WorkloadPlacer {
                     if let best, !(key < best.key) { continue }
                     guard takes(node, key: key, demand: demand, spread: spread, respectReservations: respectReservations) else { continue }
                     best = (key, node)
-                    // Later nodes of the bucket have the same slack and a later name.
-                    if key.0 == 0 && key.1 == 0 && key.3 == 0 { break }
+                    // Later nodes of the bucket have the same rank, slack and a later name.
+                    if key.0 == 0 && key.3 == 0 { break }
                 }
+            }
+            // The first empty node of each class; its slack only when its rank could win.
+            for node in found.empty where !model.wholeNode[node] {
+                if let best, best.key.0 == 0, powerRank(node) > best.key.1 { continue }
+                let slack = Self.slack(demand, capacity: model.capacityDense[node], usage: model.usedDense[node])
+                let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
+                if let best, !(key < best.key) { continue }
+                guard takes(node, key: key, demand: demand, spread: spread, respectReservations: respectReservations) else { continue }
+                best = (key, node)
             }
             if let best { return [best.node] }
         }
