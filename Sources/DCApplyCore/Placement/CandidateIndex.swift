@@ -12,11 +12,14 @@
 /// would make, in a fraction of the work.
 struct CandidateIndex {
     /// Busy members of one pool with the same power rank (0 on, 1 observed on, 2 off), the
-    /// same capacity and the same use, in index order.
+    /// same capacity, the same use and the same reservation (empty while nothing is
+    /// reserved), in index order.
     struct Bucket {
+        let pool: Int
         let rank: Int
         let capacity: [Double]
         let used: [Double]
+        let reserved: [Double]
         fileprivate(set) var nodes: [Int] = []
     }
 
@@ -37,6 +40,7 @@ struct CandidateIndex {
         let rank: Int
         let capacity: [Double]
         let used: [Double]
+        let reserved: [Double]
     }
 
     /// Pool names as small integers.
@@ -83,7 +87,7 @@ struct CandidateIndex {
             let isEmpty = model.replicaCount[node] == 0 && model.driveCount[node] == 0
                 && model.usedDense[node].allSatisfy { $0 == 0 } && (reserved.isEmpty || reserved[node].allSatisfy { $0 == 0 })
             guard isEmpty else {
-                insert(node, pool: pool, model: model)
+                insert(node, pool: pool, model: model, reserved: reserved.isEmpty ? [] : reserved[node])
                 continue
             }
             let power = model.nodes[node].power
@@ -106,16 +110,16 @@ struct CandidateIndex {
     }
 
     /// Puts busy `node` into the bucket of what it has and holds now, in index order.
-    private mutating func insert(_ node: Int, pool: Int, model: PlacementModel) {
+    private mutating func insert(_ node: Int, pool: Int, model: PlacementModel, reserved: [Double]) {
         let rank = model.on[node] ? 0 : (model.observedOn[node] ? 1 : 2)
-        let key = BucketKey(pool: pool, rank: rank, capacity: model.capacityDense[node], used: model.usedDense[node])
+        let key = BucketKey(pool: pool, rank: rank, capacity: model.capacityDense[node], used: model.usedDense[node], reserved: reserved)
         let bucket: Int
         if let existing = bucketOfKey[key] {
             bucket = existing
         } else {
             bucket = buckets.count
             bucketOfKey[key] = bucket
-            buckets.append(Bucket(rank: rank, capacity: key.capacity, used: key.used))
+            buckets.append(Bucket(pool: pool, rank: rank, capacity: key.capacity, used: key.used, reserved: reserved))
             bucketsOfPool[pool].append(bucket)
         }
         let position = Self.position(of: node, in: buckets[bucket].nodes)
@@ -193,7 +197,7 @@ struct CandidateIndex {
 
     /// `node` now holds something more: it is looked at one by one from now on, in the bucket
     /// of what it holds now. A node taken whole (by a gang) can take nothing more and leaves.
-    mutating func markBusy(_ node: Int, pool name: String?, model: PlacementModel) {
+    mutating func markBusy(_ node: Int, pool name: String?, model: PlacementModel, reserved: [Double]) {
         guard let name, let pool = poolIDs[name] else { return }
         if empty[node] {
             empty[node] = false
@@ -201,6 +205,15 @@ struct CandidateIndex {
             guard bucketOf[node] >= 0 else { return }
             leaveBucket(node)
         }
-        if !model.wholeNode[node] { insert(node, pool: pool, model: model) }
+        if !model.wholeNode[node] { insert(node, pool: pool, model: model, reserved: reserved) }
+    }
+
+    /// What is reserved on `node` is now `reserved`: a busy node moves to its bucket.
+    mutating func reservationChanged(_ node: Int, model: PlacementModel, reserved: [Double]) {
+        let bucket = bucketOf[node]
+        guard bucket >= 0 else { return }
+        let pool = buckets[bucket].pool
+        leaveBucket(node)
+        insert(node, pool: pool, model: model, reserved: reserved)
     }
 }

@@ -33,11 +33,6 @@ struct WorkloadPlacer {
     /// Per node: no reservation holds it (``freeWhole(_:respectReservations:)``'s test, kept
     /// up to date in ``reserve(_:on:sign:)``); empty while nothing is reserved.
     private var unreservedFlags: [Bool] = []
-    /// Per node: some amount reserved on it is below zero (a rounding error of adding and
-    /// taking back); and how many such nodes there are. While there are none, a node that
-    /// cannot take a replica without reservations cannot with them either.
-    private var negativeFlags: [Bool] = []
-    private var negativelyReserved = 0
 
     init(model: PlacementModel, current: TargetState, keepEverythingFirst: Bool = false, explainsUnplaced: Bool = true) {
         self.model = model
@@ -98,14 +93,9 @@ struct WorkloadPlacer {
         if reserved.isEmpty {
             reserved = Array(repeating: Array(repeating: 0, count: model.resourceKeys.count), count: model.nodes.count)
             unreservedFlags = Array(repeating: true, count: model.nodes.count)
-            negativeFlags = Array(repeating: false, count: model.nodes.count)
         }
         for (key, value) in amount { if let k = model.resourceIndex[key] { reserved[node][k] += sign * value } }
-        let negative = reserved[node].contains { $0 < 0 }
-        if negative != negativeFlags[node] {
-            negativeFlags[node] = negative
-            negativelyReserved += negative ? 1 : -1
-        }
+        candidates?.reservationChanged(node, model: model, reserved: reserved[node])
         let unreserved = reserved[node].allSatisfy { $0 <= Tolerance.capacity }
         if unreserved != unreservedFlags[node] {
             unreservedFlags[node] = unreserved
@@ -246,7 +236,8 @@ struct WorkloadPlacer {
     private mutating func commit(_ resources: ResourceMap, on node: Int) {
         model.setUsage(node, model.adding(resources, to: node), on: true)
         model.replicaCount[node] += 1
-        candidates?.markBusy(node, pool: model.pool[node], model: model)
+        let held = reservation(node)
+        candidates?.markBusy(node, pool: model.pool[node], model: model, reserved: held)
         leaveGangIndexes(node)
     }
 
@@ -255,7 +246,8 @@ struct WorkloadPlacer {
             model.setUsage(node, model.nodes[node].capacity, on: true)
             model.wholeNode[node] = true
             model.replicaCount[node] += 1
-            candidates?.markBusy(node, pool: model.pool[node], model: model)
+            let held = reservation(node)
+            candidates?.markBusy(node, pool: model.pool[node], model: model, reserved: held)
             leaveGangIndexes(node)
         }
     }
@@ -306,9 +298,8 @@ struct WorkloadPlacer {
                 // No node from here on can rank before the best: it keeps spread as well
                 // (at best), and its power rank and slack come later.
                 if sorted, let best, best.key.0 == 0, (rank, slack) > (best.key.1, best.key.2) { break }
-                // Capacity is the bucket's: when it does not fit without reservations, it fits
-                // on no node of the bucket (reservations only add, while none is below zero).
-                if negativelyReserved == 0, !Self.fits(demand, capacity: buckets[bucket].capacity, usage: buckets[bucket].used) { continue }
+                // Capacity, use and reservation are the bucket's: the same check for every node.
+                guard Self.fits(demand, buckets[bucket], respectReservations: respectReservations) else { continue }
                 for node in buckets[bucket].nodes where !model.wholeNode[node] {
                     let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
                     if let best, !(key < best.key) { continue }
@@ -332,10 +323,14 @@ struct WorkloadPlacer {
         return nil
     }
 
-    /// Whether `demand` fits a node with `capacity` and `usage`, as ``PlacementModel/fits(_:demand:reserved:)``
-    /// without reservations.
-    private static func fits(_ demand: [(Int, Double)], capacity: [Double], usage: [Double]) -> Bool {
-        for (k, amount) in demand where !CapacityRule.fits(usage[k] + amount, capacity: capacity[k]) { return false }
+    /// Whether `demand` fits every node of `bucket` not taken whole: ``PlacementModel/fits(_:demand:reserved:)``
+    /// on the bucket's rows, the same arithmetic.
+    private static func fits(_ demand: [(Int, Double)], _ bucket: CandidateIndex.Bucket, respectReservations: Bool) -> Bool {
+        let reserved = respectReservations ? bucket.reserved : []
+        for (k, amount) in demand {
+            let held = reserved.isEmpty ? bucket.used[k] : bucket.used[k] + reserved[k]
+            if !CapacityRule.fits(held + amount, capacity: bucket.capacity[k]) { return false }
+        }
         return true
     }
 
