@@ -4,42 +4,96 @@
 /// power state, failure domains and what it holds. Empty nodes (nothing held or reserved)
 /// that agree on all of those are interchangeable except for their name, and the lowest name
 /// wins ties: so of each such *class* only the first node needs looking at. Every other
-/// node (holding something, reserved, or committed to since) is *busy* and looked at one by
-/// one, until it can take no replica of its pool any more. The choice is exactly the one a
-/// scan of every member would make, in a fraction of the work.
+/// node (holding something, reserved, or committed to since) is *busy*, and the busy members
+/// of a pool are kept in *buckets* of equal power rank, capacity and use: the ranking's slack
+/// of a node depends only on the last two, so a search can visit the buckets by rank and
+/// slack and stop once no later bucket can win (decision 291). A busy node is looked at until it can
+/// take no replica of its pool any more. The choice is exactly the one a scan of every member
+/// would make, in a fraction of the work.
 struct CandidateIndex {
-    /// Per pool: the busy healthy members.
-    private var busy: [String: [Int]] = [:]
+    /// Busy members of one pool with the same power rank (0 on, 1 observed on, 2 off), the
+    /// same capacity, the same use and the same reservation (empty while nothing is
+    /// reserved), in index order.
+    struct Bucket {
+        let pool: Int
+        let rank: Int
+        let capacity: [Double]
+        let used: [Double]
+        let reserved: [Double]
+        fileprivate(set) var nodes: [Int] = []
+    }
+
+    /// What makes two empty nodes interchangeable (see the type's comment).
+    private struct ClassKey: Hashable {
+        let pool: Int
+        let rack: Int
+        let on: Bool
+        let observedOn: Bool
+        let capacity: [Double]
+        let idleW: Double
+        let maxW: Double
+        let domains: [Int]
+    }
+
+    private struct BucketKey: Hashable {
+        let pool: Int
+        let rank: Int
+        let capacity: [Double]
+        let used: [Double]
+        let reserved: [Double]
+    }
+
+    /// Pool names as small integers.
+    private var poolIDs: [String: Int] = [:]
+    /// Per pool: its buckets, in the order they were made.
+    private var bucketsOfPool: [[Int]] = []
+    private(set) var buckets: [Bucket] = []
+    private var bucketOfKey: [BucketKey: Int] = [:]
+    /// Per node: its bucket while it is busy and looked at, else -1.
+    private var bucketOf: [Int]
     /// Per pool: its classes of empty members.
-    private var classesOfPool: [String: [Int]] = [:]
+    private var classesOfPool: [[Int]] = []
     /// Per class: its nodes in index (name) order, and the position of the first still empty.
     private var classNodes: [[Int]] = []
     private var head: [Int] = []
     /// Per node: still counted as empty in its class.
     private var empty: [Bool]
     /// Per pool: the fewest GPUs any of its workloads asks for per replica (0: some ask for none).
-    private var leastGPUs: [String: Double] = [:]
+    private var leastGPUs: [Double] = []
+    /// Busy members dropped for lack of GPUs since ``takeDropped()`` was last asked: they leave
+    /// ``freeNodes(pool:)`` too, which the gang indexes must follow.
+    private var dropped: [Int] = []
 
     init(model: PlacementModel, reserved: [[Double]]) {
         empty = Array(repeating: false, count: model.nodes.count)
+        bucketOf = Array(repeating: -1, count: model.nodes.count)
+        var least: [String: Double] = [:]
         for workload in model.desired.workloads.values {
             let gpus = workload.resources["gpus"] ?? 0
-            leastGPUs[workload.pool] = min(leastGPUs[workload.pool] ?? .infinity, gpus > 0 ? gpus : 0)
+            least[workload.pool] = min(least[workload.pool] ?? .infinity, gpus > 0 ? gpus : 0)
         }
+        for name in Set(model.pool.compactMap { $0 }).union(least.keys).sorted() {
+            poolIDs[name] = poolIDs.count
+            leastGPUs.append(least[name] ?? 0)
+        }
+        bucketsOfPool = Array(repeating: [], count: poolIDs.count)
+        classesOfPool = Array(repeating: [], count: poolIDs.count)
         let domainKeys = model.domainIDs.keys.sorted()
-        var classOf: [[AnyHashable]: Int] = [:]
+        let domainColumns = domainKeys.map { model.domainIDs[$0] ?? [] }
+        var classOf: [ClassKey: Int] = [:]
         for node in model.nodes.indices {
-            guard let pool = model.pool[node], HealthRule.takesNew(model.nodes[node].health), !model.wholeNode[node] else { continue }
+            guard let poolName = model.pool[node], let pool = poolIDs[poolName],
+                  model.healthy[node], !model.wholeNode[node] else { continue }
             let isEmpty = model.replicaCount[node] == 0 && model.driveCount[node] == 0
                 && model.usedDense[node].allSatisfy { $0 == 0 } && (reserved.isEmpty || reserved[node].allSatisfy { $0 == 0 })
             guard isEmpty else {
-                busy[pool, default: []].append(node)
+                insert(node, pool: pool, model: model, reserved: reserved.isEmpty ? [] : reserved[node])
                 continue
             }
             let power = model.nodes[node].power
-            var signature: [AnyHashable] = [pool, model.rack[node], model.on[node], model.nodes[node].powerState == .on,
-                                            model.capacityDense[node], power.idleW, power.maxW]
-            for key in domainKeys { signature.append(model.domainIDs[key]?[node] ?? -1) }
+            let signature = ClassKey(pool: pool, rack: model.rackID[node], on: model.on[node], observedOn: model.observedOn[node],
+                                     capacity: model.capacityDense[node], idleW: power.idleW, maxW: power.maxW,
+                                     domains: domainColumns.map { $0[node] })
             let position: Int
             if let existing = classOf[signature] {
                 position = existing
@@ -48,51 +102,118 @@ struct CandidateIndex {
                 classOf[signature] = position
                 classNodes.append([])
                 head.append(0)
-                classesOfPool[pool, default: []].append(position)
+                classesOfPool[pool].append(position)
             }
             classNodes[position].append(node)
             empty[node] = true
         }
     }
 
-    /// The nodes to look at for a new single-node replica in `pool`: every busy member that
-    /// could still take one, and the first empty node of each class. Drops busy members that
-    /// can take nothing more (capacity only grows used within one placement).
-    mutating func candidates(pool: String, model: PlacementModel) -> [Int] {
-        var result: [Int] = []
-        if var members = busy[pool] {
-            let least = leastGPUs[pool] ?? 0
-            members.removeAll { node in
-                if model.wholeNode[node] { return true }
-                guard least > 0, let g = model.gpuKey else { return false }
-                return model.capacityDense[node][g] - model.usedDense[node][g] < least - Tolerance.capacity
-            }
-            busy[pool] = members
-            result = members
+    /// Puts busy `node` into the bucket of what it has and holds now, in index order.
+    private mutating func insert(_ node: Int, pool: Int, model: PlacementModel, reserved: [Double]) {
+        let rank = model.on[node] ? 0 : (model.observedOn[node] ? 1 : 2)
+        let key = BucketKey(pool: pool, rank: rank, capacity: model.capacityDense[node], used: model.usedDense[node], reserved: reserved)
+        let bucket: Int
+        if let existing = bucketOfKey[key] {
+            bucket = existing
+        } else {
+            bucket = buckets.count
+            bucketOfKey[key] = bucket
+            buckets.append(Bucket(pool: pool, rank: rank, capacity: key.capacity, used: key.used, reserved: reserved))
+            bucketsOfPool[pool].append(bucket)
         }
-        for position in classesOfPool[pool] ?? [] {
+        let position = Self.position(of: node, in: buckets[bucket].nodes)
+        buckets[bucket].nodes.insert(node, at: position)
+        bucketOf[node] = bucket
+    }
+
+    /// Where `node` is, or belongs, in the ascending `nodes`.
+    private static func position(of node: Int, in nodes: [Int]) -> Int {
+        var low = 0, high = nodes.count
+        while low < high {
+            let middle = (low + high) / 2
+            if nodes[middle] < node { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private mutating func leaveBucket(_ node: Int) {
+        let bucket = bucketOf[node]
+        guard bucket >= 0 else { return }
+        let position = Self.position(of: node, in: buckets[bucket].nodes)
+        if position < buckets[bucket].nodes.count, buckets[bucket].nodes[position] == node {
+            buckets[bucket].nodes.remove(at: position)
+        }
+        bucketOf[node] = -1
+    }
+
+    /// The buckets of busy members of `pool` that could still take a new single-node replica,
+    /// and the first empty node of each class. Empties the buckets whose nodes can take
+    /// nothing more (capacity only grows used within one placement); their nodes are reported
+    /// by ``takeDropped()``.
+    mutating func candidates(pool name: String, model: PlacementModel) -> (buckets: [Int], empty: [Int]) {
+        guard let pool = poolIDs[name] else { return ([], []) }
+        let least = leastGPUs[pool]
+        var live: [Int] = []
+        for bucket in bucketsOfPool[pool] where !buckets[bucket].nodes.isEmpty {
+            if least > 0, let g = model.gpuKey,
+               buckets[bucket].capacity[g] - buckets[bucket].used[g] < least - Tolerance.capacity {
+                for node in buckets[bucket].nodes {
+                    bucketOf[node] = -1
+                    if !model.wholeNode[node] { dropped.append(node) }
+                }
+                buckets[bucket].nodes.removeAll()
+                continue
+            }
+            live.append(bucket)
+        }
+        var heads: [Int] = []
+        for position in classesOfPool[pool] {
             var first = head[position]
             while first < classNodes[position].count, !empty[classNodes[position][first]] { first += 1 }
             head[position] = first
-            if first < classNodes[position].count { result.append(classNodes[position][first]) }
+            if first < classNodes[position].count { heads.append(classNodes[position][first]) }
         }
-        return result
+        return (live, heads)
+    }
+
+    /// The busy members dropped for lack of GPUs since the last call.
+    mutating func takeDropped() -> [Int] {
+        defer { dropped.removeAll(keepingCapacity: true) }
+        return dropped
     }
 
     /// Every member of `pool` that may be free for a gang: the busy ones and every empty one,
     /// in no particular order.
-    func freeNodes(pool: String) -> [Int] {
-        var result = busy[pool] ?? []
-        for position in classesOfPool[pool] ?? [] {
+    func freeNodes(pool name: String) -> [Int] {
+        guard let pool = poolIDs[name] else { return [] }
+        var result: [Int] = []
+        for bucket in bucketsOfPool[pool] { result += buckets[bucket].nodes }
+        for position in classesOfPool[pool] {
             for node in classNodes[position][head[position]...] where empty[node] { result.append(node) }
         }
         return result
     }
 
-    /// `node` now holds something: it is looked at one by one from now on.
-    mutating func markBusy(_ node: Int, pool: String?) {
-        guard empty[node], let pool else { return }
-        empty[node] = false
-        busy[pool, default: []].append(node)
+    /// `node` now holds something more: it is looked at one by one from now on, in the bucket
+    /// of what it holds now. A node taken whole (by a gang) can take nothing more and leaves.
+    mutating func markBusy(_ node: Int, pool name: String?, model: PlacementModel, reserved: [Double]) {
+        guard let name, let pool = poolIDs[name] else { return }
+        if empty[node] {
+            empty[node] = false
+        } else {
+            guard bucketOf[node] >= 0 else { return }
+            leaveBucket(node)
+        }
+        if !model.wholeNode[node] { insert(node, pool: pool, model: model, reserved: reserved) }
+    }
+
+    /// What is reserved on `node` is now `reserved`: a busy node moves to its bucket.
+    mutating func reservationChanged(_ node: Int, model: PlacementModel, reserved: [Double]) {
+        let bucket = bucketOf[node]
+        guard bucket >= 0 else { return }
+        let pool = buckets[bucket].pool
+        leaveBucket(node)
+        insert(node, pool: pool, model: model, reserved: reserved)
     }
 }

@@ -11,6 +11,11 @@ struct PlacementModel {
     let rack: [String]
     /// The cap in watts of each rack, if any.
     let rackCapW: [String: Double]
+    /// The rack of each node as a small integer (first seen, in index order), and per rack id
+    /// its cap (nil: none) and its draw: the hot loops read these, not `rack`'s strings.
+    let rackID: [Int]
+    private let rackCapDense: [Double?]
+    private var rackDrawDense: [Double]
 
     var pool: [String?]
     var used: [ResourceMap]
@@ -24,7 +29,17 @@ struct PlacementModel {
     var replicaCount: [Int]
     var driveCount: [Int]
     var on: [Bool]
-    var rackDrawW: [String: Double]
+    /// The draw of each rack, by name: kept beside the dense mirror, which follows every
+    /// change, whole assignments included.
+    var rackDrawW: [String: Double] {
+        get { rackDrawByName }
+        set {
+            rackDrawByName = newValue
+            for (id, name) in rackNames.enumerated() { rackDrawDense[id] = newValue[name] ?? 0 }
+        }
+    }
+    private var rackDrawByName: [String: Double]
+    private let rackNames: [String]
     /// Failure domains as integers, per label key that a policy spreads by or a workload
     /// colocates by: `domainIDs[key]?[node]`. The hot loops compare these, not strings.
     let domainIDs: [String: [Int]]
@@ -35,6 +50,8 @@ struct PlacementModel {
     /// Per node, for the hot loops: healthy, and on when observed.
     let healthy: [Bool]
     let observedOn: [Bool]
+    /// Per node: ``ObservedNode/gpuCount``.
+    let gpuCount: [Int]
 
     init(desired: DesiredState, observed: ObservedState) {
         self.desired = desired
@@ -54,6 +71,16 @@ struct PlacementModel {
             }
         }
         rackCapW = caps
+        var rackIDs: [String: Int] = [:], names: [String] = []
+        rackID = rack.map { name in
+            if let id = rackIDs[name] { return id }
+            rackIDs[name] = names.count
+            names.append(name)
+            return names.count - 1
+        }
+        rackNames = names
+        rackCapDense = names.map { caps[$0] }
+        rackDrawDense = Array(repeating: 0, count: names.count)
         pool = Array(repeating: nil, count: nodes.count)
         used = Array(repeating: [:], count: nodes.count)
         var keySet = Set<String>()
@@ -75,7 +102,7 @@ struct PlacementModel {
             let powersOff = desired.energyPolicy(site: node.site)?.powerOffIdle ?? false
             return powersOff && HealthRule.takesNew(node.health) ? false : node.powerState == .on
         }
-        rackDrawW = [:]
+        rackDrawByName = [:]
         var domainKeys = Set(desired.redundancyPolicies.values.compactMap(\.failureDomain))
         domainKeys.formUnion(desired.workloads.values.compactMap(\.colocate))
         var ids: [String: [Int]] = [:], counts: [String: Int] = [:]
@@ -94,7 +121,11 @@ struct PlacementModel {
         gpuKey = resourceIndex["gpus"]
         healthy = nodes.map { HealthRule.takesNew($0.health) }
         observedOn = nodes.map { $0.powerState == .on }
-        for position in nodes.indices { rackDrawW[rack[position], default: 0] += drawW(position) }
+        gpuCount = nodes.map(\.gpuCount)
+        for position in nodes.indices { rackDrawDense[rackID[position]] += drawW(position) }
+        var byName: [String: Double] = [:]
+        for (id, name) in names.enumerated() { byName[name] = rackDrawDense[id] }
+        rackDrawByName = byName
     }
 
     /// The draw of `node`, on, with `demand` (dense: key position, amount) added to what it
@@ -113,9 +144,10 @@ struct PlacementModel {
 
     /// ``powerFits(_:newUsage:)`` for `demand` added to what the node uses, without building maps.
     func powerFits(_ node: Int, adding demand: [(Int, Double)]) -> Bool {
-        guard let cap = rackCapW[rack[node]] else { return true }
+        let id = rackID[node]
+        guard let cap = rackCapDense[id] else { return true }
         let delta = drawW(node, adding: demand) - drawW(node)
-        return RackCapRule.allows(projectedW: (rackDrawW[rack[node]] ?? 0) + delta, capW: cap)
+        return RackCapRule.allows(projectedW: rackDrawDense[id] + delta, capW: cap)
     }
 
     /// Whether `demand` fits on top of what the node holds and `reserved` (dense, may be
@@ -166,27 +198,28 @@ struct PlacementModel {
 
     /// Whether giving `node` the usage `newUsage` (and turning it on) keeps its rack within its cap.
     func powerFits(_ node: Int, newUsage: ResourceMap) -> Bool {
-        guard let cap = rackCapW[rack[node]] else { return true }
+        let id = rackID[node]
+        guard let cap = rackCapDense[id] else { return true }
         let delta = drawW(node, used: newUsage, on: true) - drawW(node)
-        return RackCapRule.allows(projectedW: (rackDrawW[rack[node]] ?? 0) + delta, capW: cap)
+        return RackCapRule.allows(projectedW: rackDrawDense[id] + delta, capW: cap)
     }
 
     /// Whether taking `nodes` whole (a gang), several possibly in one rack, keeps every rack
     /// within its cap.
     func powerFitsWhole(_ nodes: [Int]) -> Bool {
         // A gang spans a few racks: a short list, summed in node order as a map would.
-        var extra: [(rack: String, delta: Double)] = []
+        var extra: [(rack: Int, delta: Double)] = []
         for node in nodes {
             let delta = wholeDrawW(node) - drawW(node)
-            if let position = extra.firstIndex(where: { $0.rack == rack[node] }) {
+            if let position = extra.firstIndex(where: { $0.rack == rackID[node] }) {
                 extra[position].delta += delta
             } else {
-                extra.append((rack[node], 0 + delta))
+                extra.append((rackID[node], 0 + delta))
             }
         }
         return extra.allSatisfy { rack, delta in
-            guard let cap = rackCapW[rack] else { return true }
-            return RackCapRule.allows(projectedW: (rackDrawW[rack] ?? 0) + delta, capW: cap)
+            guard let cap = rackCapDense[rack] else { return true }
+            return RackCapRule.allows(projectedW: rackDrawDense[rack] + delta, capW: cap)
         }
     }
 
@@ -195,7 +228,9 @@ struct PlacementModel {
         used[node] = newUsage
         usedDense[node] = resourceKeys.map { newUsage[$0] ?? 0 }
         on[node] = isOn
-        rackDrawW[rack[node], default: 0] += drawW(node) - before
+        let id = rackID[node]
+        rackDrawDense[id] += drawW(node) - before
+        rackDrawByName[rack[node]] = rackDrawDense[id]
     }
 
     mutating func powerOn(_ node: Int) { setUsage(node, used[node], on: true) }

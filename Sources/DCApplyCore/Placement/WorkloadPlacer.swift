@@ -27,6 +27,12 @@ struct WorkloadPlacer {
     /// Per `colocate` key: its domain ids that hold a node in a domain, by label value: the
     /// order in which the gang search breaks ties between domains.
     private let domainOrderByKey: [String: [Int]]
+    /// The gang indexes built so far in this run, and where each (pool, `colocate` key) is.
+    private var gangIndexes: [GangIndex] = []
+    private var gangIndexOf: [String: Int] = [:]
+    /// Per node: no reservation holds it (``freeWhole(_:respectReservations:)``'s test, kept
+    /// up to date in ``reserve(_:on:sign:)``); empty while nothing is reserved.
+    private var unreservedFlags: [Bool] = []
 
     init(model: PlacementModel, current: TargetState, keepEverythingFirst: Bool = false, explainsUnplaced: Bool = true) {
         self.model = model
@@ -84,8 +90,26 @@ struct WorkloadPlacer {
     }
 
     private mutating func reserve(_ amount: ResourceMap, on node: Int, sign: Double) {
-        if reserved.isEmpty { reserved = Array(repeating: Array(repeating: 0, count: model.resourceKeys.count), count: model.nodes.count) }
+        if reserved.isEmpty {
+            reserved = Array(repeating: Array(repeating: 0, count: model.resourceKeys.count), count: model.nodes.count)
+            unreservedFlags = Array(repeating: true, count: model.nodes.count)
+        }
         for (key, value) in amount { if let k = model.resourceIndex[key] { reserved[node][k] += sign * value } }
+        candidates?.reservationChanged(node, model: model, reserved: reserved[node])
+        let unreserved = reserved[node].allSatisfy { $0 <= Tolerance.capacity }
+        if unreserved != unreservedFlags[node] {
+            unreservedFlags[node] = unreserved
+            for position in gangIndexes.indices { gangIndexes[position].setUnreserved(node, unreserved) }
+        }
+    }
+
+    /// Whether no reservation holds `node`.
+    private func unreserved(_ node: Int) -> Bool { unreservedFlags.isEmpty || unreservedFlags[node] }
+
+    /// `node` is no longer free for a gang.
+    private mutating func leaveGangIndexes(_ node: Int) {
+        let unreserved = unreserved(node)
+        for position in gangIndexes.indices { gangIndexes[position].remove(node, unreserved: unreserved) }
     }
 
     private func reservation(_ node: Int) -> [Double] { reserved.isEmpty ? [] : reserved[node] }
@@ -212,7 +236,9 @@ struct WorkloadPlacer {
     private mutating func commit(_ resources: ResourceMap, on node: Int) {
         model.setUsage(node, model.adding(resources, to: node), on: true)
         model.replicaCount[node] += 1
-        candidates?.markBusy(node, pool: model.pool[node])
+        let held = reservation(node)
+        candidates?.markBusy(node, pool: model.pool[node], model: model, reserved: held)
+        leaveGangIndexes(node)
     }
 
     private mutating func commitGang(_ nodes: [Int]) {
@@ -220,7 +246,9 @@ struct WorkloadPlacer {
             model.setUsage(node, model.nodes[node].capacity, on: true)
             model.wholeNode[node] = true
             model.replicaCount[node] += 1
-            candidates?.markBusy(node, pool: model.pool[node])
+            let held = reservation(node)
+            candidates?.markBusy(node, pool: model.pool[node], model: model, reserved: held)
+            leaveGangIndexes(node)
         }
     }
 
@@ -246,29 +274,48 @@ struct WorkloadPlacer {
 
     /// The best node for one more replica: keeps spread (`minDomains` first), already on,
     /// least slack, emptiest domain, then the name. Only the candidates of the index are
-    /// looked at; the others cannot win (see ``CandidateIndex``).
+    /// looked at; the others cannot win (see ``CandidateIndex``). Busy nodes come in buckets
+    /// of equal power rank, capacity and use, so of equal slack: the buckets are visited by
+    /// rank, then from the least slack up, and the search stops once the best so far needs no
+    /// new domain and the next bucket comes later in rank and slack (decision 291): no node
+    /// there can win. A bucket that cannot take the replica is passed over (decision 292).
     private mutating func chooseNode(_ workload: Workload, demand: [(Int, Double)], spread: DomainSpread) -> [Int]? {
         let wantsNewDomain = spread.minDomains > spread.used
-        let nodes = candidates?.candidates(pool: workload.pool, model: model) ?? []
-        let domainOf = spread.ids
+        guard let found = candidates?.candidates(pool: workload.pool, model: model) else { return nil }
+        // A member the index stops looking at is no longer offered to gangs either.
+        for node in candidates?.takeDropped() ?? [] { leaveGangIndexes(node) }
+        let buckets = candidates?.buckets ?? []
+        var order = found.buckets.map { bucket in
+            (rank: buckets[bucket].rank, slack: Self.slack(demand, capacity: buckets[bucket].capacity, usage: buckets[bucket].used), bucket: bucket)
+        }
+        let sorted = !order.contains { $0.slack.isNaN }
+        if sorted { order.sort { ($0.rank, $0.slack) < ($1.rank, $1.slack) } }
         for respectReservations in [true, false] {
             if !respectReservations && reserved.isEmpty { break }  // the same search again
             // Nodes are indexed in name order, so the index breaks ties as the name would.
             var best: (key: (Int, Int, Double, Int, Int), node: Int)?
-            for node in nodes where !model.wholeNode[node] {
-                // The ranking first, from cheap reads; the costly checks only for a node that
-                // would beat the best so far.
-                let placedThere = domainOf.isEmpty ? 0 : spread.count[domainOf[node]]  // SpreadRule below
-                let newDomain = wantsNewDomain && placedThere > 0 ? 1 : 0
-                var slack = 0.0
-                let capacity = model.capacityDense[node], usage = model.usedDense[node]
-                for (k, amount) in demand where capacity[k] > 0 {
-                    slack += (capacity[k] - usage[k] - amount) / capacity[k]
+            for (rank, slack, bucket) in order {
+                // No node from here on can rank before the best: it keeps spread as well
+                // (at best), and its power rank and slack come later.
+                if sorted, let best, best.key.0 == 0, (rank, slack) > (best.key.1, best.key.2) { break }
+                // Capacity, use and reservation are the bucket's: the same check for every node.
+                guard Self.fits(demand, buckets[bucket], respectReservations: respectReservations) else { continue }
+                for node in buckets[bucket].nodes where !model.wholeNode[node] {
+                    let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
+                    if let best, !(key < best.key) { continue }
+                    guard takes(node, key: key, demand: demand, spread: spread, respectReservations: respectReservations) else { continue }
+                    best = (key, node)
+                    // Later nodes of the bucket have the same rank, slack and a later name.
+                    if key.0 == 0 && key.3 == 0 { break }
                 }
-                let key = (newDomain, powerRank(node), slack, placedThere, node)
+            }
+            // The first empty node of each class; its slack only when its rank could win.
+            for node in found.empty where !model.wholeNode[node] {
+                if let best, best.key.0 == 0, powerRank(node) > best.key.1 { continue }
+                let slack = Self.slack(demand, capacity: model.capacityDense[node], usage: model.usedDense[node])
+                let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
                 if let best, !(key < best.key) { continue }
-                guard SpreadRule.allows(placed: placedThere, limit: spread.limit),
-                      model.canPlace(demand, on: node, reserved: respectReservations ? reservation(node) : []) else { continue }
+                guard takes(node, key: key, demand: demand, spread: spread, respectReservations: respectReservations) else { continue }
                 best = (key, node)
             }
             if let best { return [best.node] }
@@ -276,56 +323,103 @@ struct WorkloadPlacer {
         return nil
     }
 
+    /// Whether `demand` fits every node of `bucket` not taken whole: ``PlacementModel/fits(_:demand:reserved:)``
+    /// on the bucket's rows, the same arithmetic.
+    private static func fits(_ demand: [(Int, Double)], _ bucket: CandidateIndex.Bucket, respectReservations: Bool) -> Bool {
+        let reserved = respectReservations ? bucket.reserved : []
+        for (k, amount) in demand {
+            let held = reserved.isEmpty ? bucket.used[k] : bucket.used[k] + reserved[k]
+            if !CapacityRule.fits(held + amount, capacity: bucket.capacity[k]) { return false }
+        }
+        return true
+    }
+
+    /// The ranking's slack of a node with `capacity` and `usage` for one more replica of `demand`.
+    private static func slack(_ demand: [(Int, Double)], capacity: [Double], usage: [Double]) -> Double {
+        var slack = 0.0
+        for (k, amount) in demand where capacity[k] > 0 {
+            slack += (capacity[k] - usage[k] - amount) / capacity[k]
+        }
+        return slack
+    }
+
+    /// The ranking of `node` for a single-node replica, lowest best: new domain wanted and not
+    /// given, power rank, slack, replicas of the workload in its domain, then the node.
+    private func rankKey(_ node: Int, slack: Double, spread: DomainSpread, wantsNewDomain: Bool) -> (Int, Int, Double, Int, Int) {
+        let placedThere = spread.ids.isEmpty ? 0 : spread.count[spread.ids[node]]  // SpreadRule in `takes`
+        let newDomain = wantsNewDomain && placedThere > 0 ? 1 : 0
+        return (newDomain, powerRank(node), slack, placedThere, node)
+    }
+
+    /// Whether `node`, ranked `key`, may take the replica: spread, capacity (over what is
+    /// reserved, when respected) and its rack's cap.
+    private func takes(_ node: Int, key: (Int, Int, Double, Int, Int), demand: [(Int, Double)], spread: DomainSpread, respectReservations: Bool) -> Bool {
+        SpreadRule.allows(placed: key.3, limit: spread.limit)
+            && model.canPlace(demand, on: node, reserved: respectReservations ? reservation(node) : [])
+    }
+
     /// The gang for one more replica: of each `colocate` domain (the whole pool without the
     /// key), its free whole nodes, already on first, then by name, skipping any that break
     /// spread; of those that fit, the fewest powered-off nodes, then the domain's label value.
     /// Domains are visited in label order, so a later one wins only with strictly fewer
     /// nodes to power on; one that cannot have fewer, even taking its `size` best-ranked free
-    /// nodes, is not looked at (the choice is the same, the work much less).
-    private func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: DomainSpread) -> [Int]? {
-        let colocate = workload.colocate.flatMap { model.domainIDs[$0] }
-        let groupCount = workload.colocate.flatMap { model.domainCounts[$0] } ?? 1
-        let inDomain = workload.colocate.flatMap { inDomainByKey[$0] }
-        let order = workload.colocate.map { domainOrderByKey[$0] ?? [] } ?? [0]
+    /// nodes, is not looked at (the choice is the same, the work much less). The free nodes
+    /// and their counts per domain and power rank come from a ``GangIndex``, kept up to date
+    /// as nodes are taken, not from a scan of the pool (decision 290).
+    private mutating func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: DomainSpread) -> [Int]? {
+        let gang = gangIndexes[gangIndex(pool: workload.pool, colocate: workload.colocate)]
         for respectReservations in [true, false] {
             if !respectReservations && reserved.isEmpty { break }  // the same search again
-            var groups: [[Int]] = Array(repeating: [], count: groupCount)
-            // Free nodes per power rank (on, observed on, off), three per group.
-            var ranks = Array(repeating: 0, count: groupCount * 3)
-            let gpuIndex = model.gpuKey
-            // Cheap array reads first: in a busy site most nodes are taken.
-            for node in candidates?.freeNodes(pool: workload.pool) ?? [] where model.replicaCount[node] == 0 && !model.wholeNode[node]
-                && (gpuIndex.map { model.capacityDense[node][$0] > 0 } ?? false)
-                && model.healthy[node] && freeWhole(node, respectReservations: respectReservations) {
-                if let inDomain, !inDomain[node] { continue }
-                let group = colocate?[node] ?? 0
-                groups[group].append(node)
-                ranks[group * 3 + powerRank(node)] += 1
-            }
             var best: (key: (Int, Int), nodes: [Int])?
-            for (position, group) in order.enumerated() {
-                let candidates = groups[group]
-                guard candidates.count >= size else { continue }
+            for slot in 0..<gang.slotCount {
+                let on = gang.count(slot: slot, rank: 0, respectingReservations: respectReservations)
+                let observed = gang.count(slot: slot, rank: 1, respectingReservations: respectReservations)
+                let off = gang.count(slot: slot, rank: 2, respectingReservations: respectReservations)
+                guard on + observed + off >= size else { continue }
                 if let best {
+                    // Nothing beats a gang of nodes all on: no later domain can win.
+                    if best.key.0 == 0 { break }
                     // The fewest powered-off nodes any gang of this domain could have.
-                    let on = min(size, ranks[group * 3]), observedOn = min(size - on, ranks[group * 3 + 1])
-                    guard observedOn + 2 * (size - on - observedOn) < best.key.0 else { continue }
+                    let takenOn = min(size, on), takenObserved = min(size - takenOn, observed)
+                    guard takenObserved + 2 * (size - takenOn - takenObserved) < best.key.0 else { continue }
                 }
                 // Take nodes already on first, then by name, skipping any that break spread.
                 var chosen: [Int] = []
-                for node in candidates.sorted(by: { (powerRank($0), $0) < (powerRank($1), $1) }) {
+                gang.forEachFree(slot: slot, skip: { respectReservations && !self.unreserved($0) }) { node in
                     let added = spread.domains([node]).subtracting(spread.domains(chosen))
-                    guard spread.allows(added) else { continue }
+                    guard spread.allows(added) else { return false }
                     chosen.append(node)
-                    if chosen.count == size { break }
+                    return chosen.count == size
                 }
                 guard chosen.count == size, spread.allows(spread.domains(chosen)), gangFits(chosen, workload) else { continue }
-                let key = (chosen.reduce(0) { $0 + powerRank($1) }, position)
+                let key = (chosen.reduce(0) { $0 + powerRank($1) }, slot)
                 if best.map({ key < $0.key }) ?? true { best = (key, chosen) }
             }
             if let best { return best.nodes }
         }
         return nil
+    }
+
+    /// The position in `gangIndexes` of the index of `pool` by `colocate`, built on first use
+    /// from the members the candidate index offers that could join a gang at all: free, with
+    /// GPUs, healthy, in a domain of the key.
+    private mutating func gangIndex(pool: String, colocate: String?) -> Int {
+        let name = pool + "\u{1F}" + (colocate ?? "")
+        if let position = gangIndexOf[name] { return position }
+        let ids = colocate.flatMap { model.domainIDs[$0] }
+        let inDomain = colocate.flatMap { inDomainByKey[$0] }
+        let order = colocate.map { domainOrderByKey[$0] ?? [] } ?? [0]
+        let gpuIndex = model.gpuKey
+        let nodes = (candidates?.freeNodes(pool: pool) ?? []).filter { node in
+            model.replicaCount[node] == 0 && !model.wholeNode[node]
+                && (gpuIndex.map { model.capacityDense[node][$0] > 0 } ?? false)
+                && model.healthy[node] && (inDomain?[node] ?? true)
+        }
+        let index = GangIndex(nodes: nodes, nodeCount: model.nodes.count, domain: { ids?[$0] ?? 0 }, order: order,
+                              rank: { powerRank($0) }, unreserved: { unreserved($0) })
+        gangIndexes.append(index)
+        gangIndexOf[name] = gangIndexes.count - 1
+        return gangIndexes.count - 1
     }
 
     // MARK: Reasons

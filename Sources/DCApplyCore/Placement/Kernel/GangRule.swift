@@ -27,10 +27,12 @@ enum GangRule {
 
     /// Whether `nodes`, taken whole, give the replica its GPUs and every other resource.
     static func covers(_ nodes: [Int], _ workload: Workload, model: PlacementModel) -> Bool {
-        let gpus = nodes.reduce(0) { $0 + model.nodes[$1].gpuCount }
+        // The dense mirrors: the same numbers, without copying nodes or hashing per node.
+        let gpus = nodes.reduce(0) { $0 + model.gpuCount[$1] }
         guard gpus >= workload.gpusPerReplica else { return false }
         for (resource, amount) in workload.resources.sorted(by: { $0.key < $1.key }) where resource != "gpus" {
-            if nodes.reduce(0.0, { $0 + (model.nodes[$1].capacity[resource] ?? 0) }) < amount - Tolerance.capacity { return false }
+            let k = model.resourceIndex[resource]
+            if nodes.reduce(0.0, { sum, node in sum + (k.map { model.capacityDense[node][$0] } ?? 0) }) < amount - Tolerance.capacity { return false }
         }
         return true
     }
