@@ -36,6 +36,7 @@ public final class PostgresControllerMembership: ControllerMembership {
             defer { session = nil }
             return session?.store
         }
+        store?.unlockAll(timeout: PostgresSiteLeadership.checkTimeout)
         store?.shutdown()
     }
 

@@ -58,6 +58,7 @@ public final class PostgresSiteLeadership: SiteLeadership {
             defer { session = Session() }
             return session.store
         }
+        store?.unlockAll(timeout: Self.checkTimeout)
         store?.shutdown()
     }
 

@@ -36,7 +36,7 @@ struct PostgresLeadershipTests {
         #expect(try west.tryLead())
 
         let session = try #require(first.leadingSession)
-        #expect(try server.psql(Self.database(of: url), "SELECT pg_terminate_backend(\(session))") == "t\n")
+        #expect(try server.psql(Self.database(of: url), "SELECT pg_terminate_backend(\(session), 10000)") == "t\n")
         #expect(first.stillLeading() == false, "a killed session is a lost leadership")
         #expect(try second.tryLead(), "the lock went with the session")
         #expect(try second.leader()?.pid == ProcessInfo.processInfo.processIdentifier)
@@ -63,7 +63,7 @@ struct PostgresLeadershipTests {
         #expect(try store.acquireLock(holder, isStale: { _ in false }) == nil)
 
         let session = try #require(leadership.leadingSession)
-        _ = try server.psql(Self.database(of: url), "SELECT pg_terminate_backend(\(session))")
+        _ = try server.psql(Self.database(of: url), "SELECT pg_terminate_backend(\(session), 10000)")
         // The store's own session lives on; the fence, not a broken connection, refuses.
         #expect(throws: DCApplyError.self) {
             _ = try store.commitApply(target: .empty, estimatedW: [:], powerStates: [:], record: record, expectedSerial: 1)

@@ -25,7 +25,7 @@ struct PostgresMembershipTests {
 
         members[1].shutdown()
         #expect(try members[0].liveMembers().all == [ids[0], ids[2]].sorted())
-        #expect(try server.psql(database, "SELECT pg_terminate_backend(\(ids[2]))") == "t\n")
+        #expect(try server.psql(database, "SELECT pg_terminate_backend(\(ids[2]), 10000)") == "t\n")
         #expect(try members[0].liveMembers().all == [ids[0]])
         // The terminated member joins again under a new session when asked.
         let rejoined = try members[2].liveMembers()

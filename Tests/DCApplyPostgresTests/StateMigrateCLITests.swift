@@ -45,8 +45,9 @@ struct StateMigrateCLITests {
         func dcapply(_ arguments: [String], environment: [String: String] = [:]) throws -> DCApplyResult {
             try DCApplyRunner.run(arguments, in: site.root, environment: environment)
         }
-        // Killed (SIGKILL) after its fourth action: the journal holds an unfinished apply.
-        let crashed = try dcapply(["apply", site.manifests, "--yes", "--state", sqlite] + PostgresCLITests.solve,
+        // Killed (SIGKILL) at its fourth action: the journal holds an unfinished apply. One action
+        // at a time, so exactly three are done (in parallel the third may still be running).
+        let crashed = try dcapply(["apply", site.manifests, "--yes", "--state", sqlite, "--parallelism", "1"] + PostgresCLITests.solve,
                                   environment: ["DCAPPLY_FAILPOINTS": "apply.action=crash@4"])
         #expect(crashed.exitCode == 9, "\(crashed.stderr)")
         let migrated = try dcapply(["state", "migrate", "--from", sqlite, "--to", site.url])
