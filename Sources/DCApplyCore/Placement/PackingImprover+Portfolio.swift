@@ -140,14 +140,18 @@ extension PackingImprover {
             guard let problem = poolPacking(pool, for: VectorPackingSearch.honours), !problem.movers.isEmpty else { continue }
             let here = problem.nodes, movers = problem.movers
             let largest = keys.indices.map { k in here.map { bins[$0].capacity[k] }.max() ?? 0 }
-            let floor = max(lowerBound(loadOn: here, largest: largest, pinned: problem.pinned.filter { $0 }.count),
-                            Self.conflictClique(movers.map { items[$0].demand }, largest: largest))
-            let search = VectorPackingSearch(dims: keys.count, demand: movers.map { items[$0].demand }, room: problem.room,
-                                             assignment: problem.position, open: Array(repeating: true, count: here.count),
-                                             pinned: problem.pinned, work: workBudget * Self.searchWorkPerCheck, seed: 0)
+            let demands = movers.map { items[$0].demand }
+            var floor = max(lowerBound(loadOn: here, largest: largest, pinned: problem.pinned.filter { $0 }.count),
+                            Self.conflictClique(demands, largest: largest))
+            if let bound = Self.identicalBinsBound(problem, demands) { floor = max(floor, bound) }
+            let start = Self.minimumSlackStart(problem, demands)
+            let search = VectorPackingSearch(dims: keys.count, demand: demands, room: problem.room,
+                                             assignment: start?.assignment ?? problem.position,
+                                             open: start?.open ?? Array(repeating: true, count: here.count),
+                                             pinned: problem.pinned, work: workBudget * Self.searchWorkPerCheck - (start?.nodes ?? 0), seed: 0)
             let results = Self.portfolio(search, floor: floor)
             guard let best = results.indices.min(by: { (results[$0].openCount, $0) < (results[$1].openCount, $1) }) else { continue }
-            workBudget -= (results.map { search.work - max($0.work, 0) }.max() ?? 0) / Self.searchWorkPerCheck
+            workBudget -= ((results.map { search.work - max($0.work, 0) }.max() ?? 0) + (start?.nodes ?? 0)) / Self.searchWorkPerCheck
             guard results[best].openCount < here.count else { continue }
             for (m, item) in movers.enumerated() where here[results[best].bin[m]] != items[item].bin { remove(item) }
             for (m, item) in movers.enumerated() where items[item].bin < 0 { insert(item, into: here[results[best].bin[m]]) }
