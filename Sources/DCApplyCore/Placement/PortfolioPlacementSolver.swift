@@ -14,6 +14,10 @@ public struct PortfolioPlacementSolver: PlacementSolver {
     /// Seconds of improvement search; nil: the default, which grows with the site's size.
     public var solveTime: Double?
 
+    /// Make the priority run even when the stable run places everything (its result cannot
+    /// win then): for tests that check the shortcut changes no plan.
+    var comparesBothCandidates = false
+
     public init(solveTime: Double? = nil) {
         self.solveTime = solveTime
     }
@@ -38,18 +42,32 @@ public struct PortfolioPlacementSolver: PlacementSolver {
         // No run words why replicas stay unplaced: most runs are thrown away. The one whose
         // result is kept (`reported`) runs again with the reasons at the end; a run is a pure
         // function of its model and current state, so it places the same (decision 230).
-        var preempting = WorkloadPlacer(model: base, current: input.current, explainsUnplaced: false)
+        // When the stable run places every replica of every workload (a small change to a
+        // state that holds a placement, where demand fits), no run places more: the stable one
+        // wins, and the priority run is not made (decision 310).
         var workloadProblems: [Problem] = []
-        var chosen = preempting.run(problems: &workloadProblems)
-        var reported = (model: base, current: input.current, keepEverythingFirst: false, states: chosen.states)
-        if !input.current.workloads.isEmpty {
+        var chosen: WorkloadPlacer
+        var reported: (model: PlacementModel, current: TargetState, keepEverythingFirst: Bool, states: [String: TargetState.WorkloadState])
+        if input.current.workloads.isEmpty {
+            var preempting = WorkloadPlacer(model: base, current: input.current, explainsUnplaced: false)
+            chosen = preempting.run(problems: &workloadProblems)
+            reported = (base, input.current, false, chosen.states)
+        } else {
             var stable = WorkloadPlacer(model: base, current: input.current, keepEverythingFirst: true, explainsUnplaced: false)
             var stableProblems: [Problem] = []
             let kept = stable.run(problems: &stableProblems)
-            if !Self.placesMore(chosen.placedByPriority, than: kept.placedByPriority) {
-                chosen = kept
-                workloadProblems = stableProblems
-                reported = (base, input.current, true, kept.states)
+            chosen = kept
+            workloadProblems = stableProblems
+            reported = (base, input.current, true, kept.states)
+            if comparesBothCandidates || !Self.placesEverything(kept.states, desired: input.desired) {
+                var preempting = WorkloadPlacer(model: base, current: input.current, explainsUnplaced: false)
+                var preemptingProblems: [Problem] = []
+                let displacing = preempting.run(problems: &preemptingProblems)
+                if Self.placesMore(displacing.placedByPriority, than: kept.placedByPriority) {
+                    chosen = displacing
+                    workloadProblems = preemptingProblems
+                    reported = (base, input.current, false, displacing.states)
+                }
             }
         }
 
@@ -115,6 +133,15 @@ public struct PortfolioPlacementSolver: PlacementSolver {
         target.storageTiers = tiers
         let bound = EnergyBound(model: model, states: improved.states)
         return PlacementResult(target: target, problems: problems, lowerBoundW: bound.watts, lowerBoundNodes: bound.nodes)
+    }
+
+    /// Whether `states` holds every replica of every workload of `desired`: then no placement
+    /// places more at any priority.
+    static func placesEverything(_ states: [String: TargetState.WorkloadState], desired: DesiredState) -> Bool {
+        desired.workloads.allSatisfy { name, workload in
+            guard let state = states[name] else { return workload.replicas == 0 }
+            return state.unplaced == 0 && state.replicas.count == workload.replicas
+        }
     }
 
     /// Whether `a` places more than `b` at the highest priority where they differ.
