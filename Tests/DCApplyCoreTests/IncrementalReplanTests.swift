@@ -120,3 +120,22 @@ struct IncrementalReplanTests {
         #expect(second.workloads.values.allSatisfy { $0.unplaced == 0 })
     }
 }
+
+extension IncrementalReplanTests {
+    @Test func aReplanBudgetGrowsWithTheNewReplicasNotTheSite() {
+        #expect(PortfolioPlacementSolver.defaultSolveTime(nodes: 20_000) == 3.2)
+        #expect(PortfolioPlacementSolver.defaultSolveTime(nodes: 20_000, newReplicas: 0) == 0.5)
+        #expect(PortfolioPlacementSolver.defaultSolveTime(nodes: 20_000, newReplicas: 150) == 1.5)
+        #expect(PortfolioPlacementSolver.defaultSolveTime(nodes: 20_000, newReplicas: 30_000) == 3.2)
+        #expect(PortfolioPlacementSolver.defaultSolveTime(nodes: 30, newReplicas: 150) == 0.7, "never above the site's default")
+        let current = TargetState(workloads: [
+            "a": .init(replicas: [ReplicaPlacement(index: 0, nodes: ["n1"]), ReplicaPlacement(index: 1, nodes: ["n2"])], unplaced: 0),
+        ])
+        let states: [String: TargetState.WorkloadState] = [
+            "a": .init(replicas: [ReplicaPlacement(index: 0, nodes: ["n1"]), ReplicaPlacement(index: 1, nodes: ["n3"]), ReplicaPlacement(index: 2, nodes: ["n1"])], unplaced: 0),
+            "b": .init(replicas: [ReplicaPlacement(index: 0, nodes: ["n4", "n5"])], unplaced: 0),
+        ]
+        // a[1] moved, a[2] and b[0] are new; a[0] stays.
+        #expect(PortfolioPlacementSolver.newReplicas(states, current: current) == 3)
+    }
+}

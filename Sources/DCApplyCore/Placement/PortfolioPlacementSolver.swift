@@ -26,6 +26,24 @@ public struct PortfolioPlacementSolver: PlacementSolver {
     /// whole plan of a 10,000-node site stays within 5 s on the reference machine).
     public static func defaultSolveTime(nodes: Int) -> Double { min(3.2, 0.5 + Double(nodes) / 150) }
 
+    /// The default for a state that holds a placement: half a second plus one second per 150
+    /// replicas new in this plan (the only ones the improver may move), never more than
+    /// ``defaultSolveTime(nodes:)``.
+    public static func defaultSolveTime(nodes: Int, newReplicas: Int) -> Double {
+        min(defaultSolveTime(nodes: nodes), 0.5 + Double(newReplicas) / 150)
+    }
+
+    /// Replicas of `states` that `current` does not hold on the same nodes.
+    static func newReplicas(_ states: [String: TargetState.WorkloadState], current: TargetState) -> Int {
+        var count = 0
+        for (name, state) in states {
+            var existing: [Int: [String]] = [:]
+            for replica in current.workloads[name]?.replicas ?? [] { existing[replica.index] = replica.nodes }
+            count += state.replicas.filter { existing[$0.index] != $0.nodes }.count
+        }
+        return count
+    }
+
     public func solve(_ input: PlacementInput) -> PlacementResult {
         solveOnce(input)
     }
@@ -71,7 +89,11 @@ public struct PortfolioPlacementSolver: PlacementSolver {
             }
         }
 
-        let seconds = solveTime ?? Self.defaultSolveTime(nodes: input.observed.nodes.count)
+        // The improver moves only replicas new in this plan: on a replan, its default budget
+        // grows with them, not with the site (decision 313).
+        let seconds = solveTime ?? (input.current.workloads.isEmpty
+            ? Self.defaultSolveTime(nodes: input.observed.nodes.count)
+            : Self.defaultSolveTime(nodes: input.observed.nodes.count, newReplicas: Self.newReplicas(chosen.states, current: input.current)))
         var improver = PackingImprover(model: chosen.model, states: chosen.states, current: input.current,
                                        workBudget: Int(seconds * Double(Self.workPerSecond)))
         var improved = improver.run()
