@@ -14,6 +14,10 @@ public struct PortfolioPlacementSolver: PlacementSolver {
     /// Seconds of improvement search; nil: the default, which grows with the site's size.
     public var solveTime: Double?
 
+    /// Make the priority run even when the stable run places everything (its result cannot
+    /// win then): for tests that check the shortcut changes no plan.
+    var comparesBothCandidates = false
+
     public init(solveTime: Double? = nil) {
         self.solveTime = solveTime
     }
@@ -21,6 +25,24 @@ public struct PortfolioPlacementSolver: PlacementSolver {
     /// Half a second for a small site, growing with the node count, at most 3.2 seconds (a
     /// whole plan of a 10,000-node site stays within 5 s on the reference machine).
     public static func defaultSolveTime(nodes: Int) -> Double { min(3.2, 0.5 + Double(nodes) / 150) }
+
+    /// The default for a state that holds a placement: half a second plus one second per 150
+    /// replicas new in this plan (the only ones the improver may move), never more than
+    /// ``defaultSolveTime(nodes:)``.
+    public static func defaultSolveTime(nodes: Int, newReplicas: Int) -> Double {
+        min(defaultSolveTime(nodes: nodes), 0.5 + Double(newReplicas) / 150)
+    }
+
+    /// Replicas of `states` that `current` does not hold on the same nodes.
+    static func newReplicas(_ states: [String: TargetState.WorkloadState], current: TargetState) -> Int {
+        var count = 0
+        for (name, state) in states {
+            var existing: [Int: [String]] = [:]
+            for replica in current.workloads[name]?.replicas ?? [] { existing[replica.index] = replica.nodes }
+            count += state.replicas.filter { existing[$0.index] != $0.nodes }.count
+        }
+        return count
+    }
 
     public func solve(_ input: PlacementInput) -> PlacementResult {
         solveOnce(input)
@@ -38,22 +60,40 @@ public struct PortfolioPlacementSolver: PlacementSolver {
         // No run words why replicas stay unplaced: most runs are thrown away. The one whose
         // result is kept (`reported`) runs again with the reasons at the end; a run is a pure
         // function of its model and current state, so it places the same (decision 230).
-        var preempting = WorkloadPlacer(model: base, current: input.current, explainsUnplaced: false)
+        // When the stable run places every replica of every workload (a small change to a
+        // state that holds a placement, where demand fits), no run places more: the stable one
+        // wins, and the priority run is not made (decision 310).
         var workloadProblems: [Problem] = []
-        var chosen = preempting.run(problems: &workloadProblems)
-        var reported = (model: base, current: input.current, keepEverythingFirst: false, states: chosen.states)
-        if !input.current.workloads.isEmpty {
+        var chosen: WorkloadPlacer
+        var reported: (model: PlacementModel, current: TargetState, keepEverythingFirst: Bool, states: [String: TargetState.WorkloadState])
+        if input.current.workloads.isEmpty {
+            var preempting = WorkloadPlacer(model: base, current: input.current, explainsUnplaced: false)
+            chosen = preempting.run(problems: &workloadProblems)
+            reported = (base, input.current, false, chosen.states)
+        } else {
             var stable = WorkloadPlacer(model: base, current: input.current, keepEverythingFirst: true, explainsUnplaced: false)
             var stableProblems: [Problem] = []
             let kept = stable.run(problems: &stableProblems)
-            if !Self.placesMore(chosen.placedByPriority, than: kept.placedByPriority) {
-                chosen = kept
-                workloadProblems = stableProblems
-                reported = (base, input.current, true, kept.states)
+            chosen = kept
+            workloadProblems = stableProblems
+            reported = (base, input.current, true, kept.states)
+            if comparesBothCandidates || !Self.placesEverything(kept.states, desired: input.desired) {
+                var preempting = WorkloadPlacer(model: base, current: input.current, explainsUnplaced: false)
+                var preemptingProblems: [Problem] = []
+                let displacing = preempting.run(problems: &preemptingProblems)
+                if Self.placesMore(displacing.placedByPriority, than: kept.placedByPriority) {
+                    chosen = displacing
+                    workloadProblems = preemptingProblems
+                    reported = (base, input.current, false, displacing.states)
+                }
             }
         }
 
-        let seconds = solveTime ?? Self.defaultSolveTime(nodes: input.observed.nodes.count)
+        // The improver moves only replicas new in this plan: on a replan, its default budget
+        // grows with them, not with the site (decision 313).
+        let seconds = solveTime ?? (input.current.workloads.isEmpty
+            ? Self.defaultSolveTime(nodes: input.observed.nodes.count)
+            : Self.defaultSolveTime(nodes: input.observed.nodes.count, newReplicas: Self.newReplicas(chosen.states, current: input.current)))
         var improver = PackingImprover(model: chosen.model, states: chosen.states, current: input.current,
                                        workBudget: Int(seconds * Double(Self.workPerSecond)))
         var improved = improver.run()
@@ -115,6 +155,15 @@ public struct PortfolioPlacementSolver: PlacementSolver {
         target.storageTiers = tiers
         let bound = EnergyBound(model: model, states: improved.states)
         return PlacementResult(target: target, problems: problems, lowerBoundW: bound.watts, lowerBoundNodes: bound.nodes)
+    }
+
+    /// Whether `states` holds every replica of every workload of `desired`: then no placement
+    /// places more at any priority.
+    static func placesEverything(_ states: [String: TargetState.WorkloadState], desired: DesiredState) -> Bool {
+        desired.workloads.allSatisfy { name, workload in
+            guard let state = states[name] else { return workload.replicas == 0 }
+            return state.unplaced == 0 && state.replicas.count == workload.replicas
+        }
     }
 
     /// Whether `a` places more than `b` at the highest priority where they differ.
