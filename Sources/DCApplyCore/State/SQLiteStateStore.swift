@@ -326,14 +326,26 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func recordStep(apply: Int, _ step: JournalStep, change: Change) throws {
+        try recordSteps(apply: apply, [JournalEntry(step, change: change)])
+    }
+
+    /// One transaction for the whole batch, with one prepared statement: a batch costs one
+    /// commit (`synchronous = NORMAL` in WAL mode, as for a single step) however many steps it holds.
+    public func recordSteps(apply: Int, _ steps: [JournalEntry]) throws {
+        guard !steps.isEmpty else { return }
         try wrap("journal an action") {
             try database.write { db in
-                try db.execute(sql: """
+                let statement = try db.cachedStatement(sql: """
                     INSERT INTO journal_step (apply_id, step, action, resource, state, attempts, error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(apply_id, step) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, error = excluded.error,
                                                               updated_at = excluded.updated_at
-                    """, arguments: [apply, step.index, change.action.rawValue, change.resource.description, step.state.rawValue,
-                                     step.attempts, step.error.map(Secrets.redact), Self.timestamp(clock.now)])
+                    """)
+                let now = Self.timestamp(clock.now)
+                for entry in steps {
+                    let step = entry.step, change = entry.change
+                    try statement.execute(arguments: [apply, step.index, change.action.rawValue, change.resource.description, step.state.rawValue,
+                                                      step.attempts, step.error.map(Secrets.redact), now])
+                }
             }
         }
     }
