@@ -90,6 +90,16 @@ struct JournalBatchTests {
     }
 }
 
+/// The SQLite store's timestamps (journal steps, observations, history) read as they did when
+/// each was made by an `ISO8601DateFormatter`: the audit chain hashes them.
+@Suite struct SQLiteTimestampTests {
+    @Test(arguments: [0, 1_800_000_000.25, 1_764_400_293, 4_102_444_799.999])
+    func timestampsAreTheFormattersText(seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        #expect(SQLiteStateStore.timestamp(date) == ISO8601DateFormatter().string(from: date))
+    }
+}
+
 extension ExecutorTests {
     static func isPower(_ change: Change) -> Bool { change.action == .powerOn || change.action == .powerOff }
 }

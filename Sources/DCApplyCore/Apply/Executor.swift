@@ -322,6 +322,7 @@ public struct Executor: Sendable {
                     }
                 }
                 // Their outcome is durable: what depends on them may start.
+                let readyBefore = ready.count, callsBefore = readyCalls.count
                 for ended in written.outcomes {
                     let i = ended.index, change = plan.changes[i]
                     switch ended.result {
@@ -338,8 +339,10 @@ public struct Executor: Sendable {
                         for j in dependents[i] { skip(j, because: i) }
                     }
                 }
-                ready.sort(by: >)
-                readyCalls.sort(by: >)
+                // Only what became ready is out of order (a large list of power changes waiting
+                // for a slot is not sorted again each turn).
+                if ready.count > readyBefore { ready.sort(by: >) }
+                if readyCalls.count > callsBefore { readyCalls.sort(by: >) }
 
                 let canStart = (!waveInFlight && !wave.isEmpty)
                     || (!options.shouldStop() && (!ready.isEmpty || (!readyCalls.isEmpty && inFlight < options.parallelism)))

@@ -252,11 +252,12 @@ public final class SQLiteStateStore: StateStore {
 
     public func setOverride(node: String, health: Health??, powerState: PowerState??) throws {
         try wrap("record the node override") {
+            let now = Self.timestamp(clock.now)
             try database.write { db in
-                try db.execute(sql: "INSERT OR IGNORE INTO node_observed (node, updated_at) VALUES (?, ?)", arguments: [node, Self.timestamp(clock.now)])
+                try db.execute(sql: "INSERT OR IGNORE INTO node_observed (node, updated_at) VALUES (?, ?)", arguments: [node, now])
                 if let health { try db.execute(sql: "UPDATE node_observed SET health = ? WHERE node = ?", arguments: [health?.rawValue, node]) }
                 if let powerState { try db.execute(sql: "UPDATE node_observed SET power_state = ? WHERE node = ?", arguments: [powerState?.rawValue, node]) }
-                try db.execute(sql: "UPDATE node_observed SET updated_at = ? WHERE node = ?", arguments: [Self.timestamp(clock.now), node])
+                try db.execute(sql: "UPDATE node_observed SET updated_at = ? WHERE node = ?", arguments: [now, node])
             }
         }
     }
@@ -391,7 +392,10 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    static func timestamp(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+    /// The same text as `ISO8601DateFormatter` (`2026-11-29T06:31:33Z`), without making one per
+    /// call: the style is a value, and making the formatter cost more than the journal write.
+    static func timestamp(_ date: Date) -> String { date.formatted(iso8601) }
+    private static let iso8601 = Date.ISO8601FormatStyle()
     static func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text) ?? Date(timeIntervalSince1970: 0) }
 
     public func actuatorRecords(site: String, actuator: String) throws -> [String: String] {
