@@ -45,6 +45,33 @@ struct JournalBatchTests {
         #expect(batches < steps, "\(batches) batches for \(steps) steps")
     }
 
+    /// An action slowed by an `apply.action=sleep` failpoint does not hold back the journal of
+    /// the actions that ended before it (tests that wait for steps journalled while an apply is
+    /// slowed rely on it): each records-only action starts after the outcomes of those before it
+    /// were written.
+    @Test func aSlowedActionWaitsWithTheOutcomesBeforeItJournalled() async throws {
+        let site = ExecutorTests.site()
+        let plan = site.plan()
+        let spy = JournalSpyStore(InMemoryStateStore())
+        let provider = TimelineProvider(spy: spy, local: LocalProvider(store: spy), recorder: RecordingProvider())
+        let options = ApplyOptions(parallelism: 1, failpoints: try Failpoints(parsing: "apply.action=sleep:1@1+"))
+        let outcome = try await Executor(store: spy, logger: ExecutorTests.logger, options: options,
+                                         onEvent: { event in if case .started = event.kind { spy.log(.started(event.index)) } })
+            .apply(plan, desired: site.desired, observed: site.observed, provider: { _ in provider })
+        #expect(outcome.succeeded)
+        var done = Set<Int>(), startedLocally: [Int] = []
+        for event in spy.timeline.withLock({ $0 }) {
+            switch event {
+            case .batch(let written): for step in written where step.state == .done { done.insert(step.index) }
+            case .started(let i) where !ExecutorTests.isPower(plan.changes[i]):
+                #expect(startedLocally.allSatisfy(done.contains), "\(plan.changes[i].action) started with \(startedLocally.filter { !done.contains($0) }) not journalled")
+                startedLocally.append(i)
+            default: break
+            }
+        }
+        #expect(startedLocally.count > 2)
+    }
+
     /// A store that writes a batch step by step (the protocol's default) can die half way
     /// through one: for every batch of the apply and every number of its steps written before
     /// the crash, the resumed apply reaches the state of an uninterrupted one, with each power

@@ -264,6 +264,12 @@ public struct Executor: Sendable {
                         wave.append(i)
                         continue
                     }
+                    if options.failpoints.sleepsOnNextHit(.applyAction) {
+                        // A slowed action (tests): in real life only a call is slow, and it
+                        // runs as a task while the loop journals what ended before it.
+                        try await write(batch, journal: id)
+                        batch.entries = []
+                    }
                     onEvent?(ApplyEvent(index: i, change: plan.changes[i], kind: .started))
                     let result = try await conclude(plan.changes[i], outcome: .done)
                     batch.conclude(Ended(index: i, result: result, attempts: (priorAttempts[i] ?? 0) + 1), plan.changes[i])

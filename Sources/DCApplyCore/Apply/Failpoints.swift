@@ -103,6 +103,18 @@ public final class Failpoints: Sendable {
         }.map(\.effect)
     }
 
+    /// Whether the next hit of `name` sleeps (without counting it): a slowed action, which the
+    /// apply loop must not let hold back the journal of the actions that ended before it.
+    func sleepsOnNextHit(_ name: Name) -> Bool {
+        guard rules.contains(where: { $0.name == name }) else { return false }
+        let next = counters.withLock { $0[name, default: 0] } + 1
+        return rules.contains { rule in
+            guard rule.name == name, case .sleep = rule.effect else { return false }
+            guard let from = rule.from else { return true }
+            return rule.onlyOnce ? next == from : next >= from
+        }
+    }
+
     /// Carries out the effects due on one hit of `name`: sleeps, throws, or ends the process.
     public func trigger(_ name: Name, node: String? = nil) async throws {
         for effect in hit(name) {
