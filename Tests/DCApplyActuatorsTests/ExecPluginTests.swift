@@ -180,12 +180,14 @@ struct ExecPluginTests {
         try FileManager.default.copyItem(at: ExecFixture.packageRoot.appendingPathComponent("Examples/exec"), to: fixture.root.appendingPathComponent("exec"))
         let environment = ["RECORD_STATE": fixture.path("state.json"), "RECORD_CALLS": fixture.path("calls.jsonl")]
         let state = ["--state", "sqlite:" + fixture.path("state.db"), "--solve-time", "0.2"]
-        let crashed = try await fixture.dcapply(["apply", "exec", "--yes"] + state, environment: environment.merging(["DCAPPLY_FAILPOINTS": "apply.action=crash@4"]) { $1 })
+        // Two waves: 4 assigns and 2 attaches, then 4 placements. A wave's outcomes are journalled
+        // in one batch once it answered, so die at the first action of the second wave.
+        let crashed = try await fixture.dcapply(["apply", "exec", "--yes"] + state, environment: environment.merging(["DCAPPLY_FAILPOINTS": "apply.action=crash@7"]) { $1 })
         #expect(crashed.code == 137, "killed by the failpoint: \(crashed.stderr)")
         let done = try await DatabaseQueue(path: fixture.path("state.db")).read { db in
             try Int.fetchAll(db, sql: "SELECT step FROM journal_step WHERE state = 'done'")
         }
-        #expect(done.count == 3)
+        #expect(done.count == 6, "the first wave journalled done")
         let before = try Self.applyCalls(fixture.read("calls.jsonl")).count
 
         let again = try await fixture.dcapply(["apply", "exec", "--yes"] + state, environment: environment)

@@ -153,22 +153,31 @@ final class FakeActuator: Actuator {
     @Test func aCrashMidApplyIsResumedWithoutSendingAnythingJournalledDoneAgain() async throws {
         let site = Self.actuated(ExecutorTests.site())
         let plan = site.plan()
+        // A wave's outcomes are journalled in one batch once the whole wave answered: crash at
+        // the first action of the second wave, so the first wave is journalled done.
+        let reference = FakeActuator()
+        _ = try await Self.executor(InMemoryStateStore(), try await Self.prepared(site, [reference]))
+            .apply(plan, desired: site.desired, observed: site.observed, provider: { _ in RecordingProvider() })
+        let waves = reference.calls.withLock { $0 }.map { $0.map { FakeActuator.index($0.id) } }
+        #expect(waves.count >= 3)
         let store = InMemoryStateStore()
         let before = FakeActuator()
         var options = Self.fast
-        options.failpoints = .simulatedCrash(atAction: 7)
+        options.failpoints = .simulatedCrash(atAction: waves[0].count + 1)
         await #expect(throws: Failpoints.SimulatedCrash.self) {
             _ = try await Self.executor(store, try await Self.prepared(site, [before]), options: options)
                 .apply(plan, desired: site.desired, observed: site.observed, provider: { _ in RecordingProvider() })
         }
         let unfinished = try #require(try store.unfinishedApply())
         let done = Set(unfinished.steps.filter { $0.value.state == .done }.keys)
-        #expect(done.count == 6, "six actions journalled done before the crash")
+        #expect(done == Set(waves[0]), "the first wave journalled done before the crash, nothing of the second")
+        #expect(Set(unfinished.steps.filter { $0.value.state == .started }.keys) == Set(waves[1]), "the second wave's starts are journalled")
         let after = FakeActuator()
         let outcome = try await Self.executor(store, try await Self.prepared(site, [after]))
             .resume(unfinished, plan: plan, desired: site.desired, observed: site.observed, provider: { _ in RecordingProvider() })
         #expect(outcome.succeeded && outcome.status == .resumed)
         #expect(Set(after.received).isDisjoint(with: done), "nothing journalled done is sent again")
+        #expect(Set(waves[1]).isSubset(of: after.received), "the interrupted wave is sent again in full")
         #expect(Set(before.received).union(after.received) == Set(plan.changes.indices), "every change reached the actuator")
         #expect(try store.load().target == plan.target)
     }

@@ -135,6 +135,27 @@ struct StoreContractTests {
         }
     }
 
+    /// A batch lands as its steps would one by one: the last step of an action wins, errors are
+    /// redacted, and a batch larger than one statement's rows (PostgreSQL: 1,000) is whole.
+    @Test(arguments: Kind.allCases)
+    func aJournalBatchRecordsEveryStepLastOneWinning(kind: Kind) throws {
+        let (store, reopen) = try Self.makeStore(kind)
+        Secrets.register("hunter2-batch")
+        let change = Change(.powerOff, .node("a"), reason: "test")
+        let id = try store.beginApply(planJSON: "{}", baseSerial: 0, user: "bob", host: "ci", startedAt: Date(timeIntervalSince1970: 1_800_000_000))
+        try store.recordSteps(apply: id, [])
+        var batch = (0..<2500).map { JournalEntry(JournalStep(index: $0, state: .done, attempts: 1), change: change) }
+        batch.insert(JournalEntry(JournalStep(index: 7, state: .started, attempts: 2), change: change), at: 3)
+        batch.append(JournalEntry(JournalStep(index: 2, state: .failed, attempts: 4, error: "BMC said password=hunter2-batch"), change: change))
+        try store.recordSteps(apply: id, batch)
+        let steps = try #require(try reopen().unfinishedApply()).steps
+        #expect(steps.count == 2500)
+        #expect(steps[7] == JournalStep(index: 7, state: .done, attempts: 1), "the later step of an action wins")
+        #expect(steps[2]?.state == .failed && steps[2]?.attempts == 4)
+        #expect(steps[2]?.error == "BMC said password=[redacted]", "errors are redacted: \(steps[2]?.error ?? "")")
+        #expect(steps[2499]?.state == .done)
+    }
+
     @Test(arguments: Kind.allCases)
     func actuatorRecordsAreKeptPerSiteAndActuator(kind: Kind) throws {
         let (store, reopen) = try Self.makeStore(kind)

@@ -23,18 +23,17 @@ extension Executor {
         var claimed: [[Claim]]
     }
 
-    /// One wave of claimed changes: journal each start; the provider's part of power changes
-    /// (concurrently, with retries); then each actuator in turn (Sites by name, actuators in
-    /// manifest order) with the wave's changes it claims that have not failed, in one call,
-    /// retrying transient failures; then the `apply.action` failpoint and the outcome of each
-    /// change, in plan order. A change fails as soon as one of its carriers fails it.
-    func performWave(_ steps: [Int], _ context: WaveContext, progress: Progress) async throws -> [(Int, StepResult)] {
+    /// One wave of claimed changes, whose starts the apply loop journalled: the provider's part
+    /// of power changes (concurrently, with retries); then each actuator in turn (Sites by name,
+    /// actuators in manifest order) with the wave's changes it claims that have not failed, in
+    /// one call, retrying transient failures; then the `apply.action` failpoint of each change,
+    /// in plan order. Returns the outcomes for the apply loop to journal in its next batch. A
+    /// change fails as soon as one of its carriers fails it.
+    func performWave(_ steps: [Int], _ context: WaveContext, progress: Progress) async throws -> [Ended] {
         let plan = context.plan
         var attempts: [Int: Int] = [:]
         var outcome: [Int: StepResult] = [:]
-        for i in steps {
-            attempts[i] = try begin(i, plan.changes[i], journal: context.journal, priorAttempts: context.priorAttempts[i] ?? 0, journalStart: true)
-        }
+        for i in steps { attempts[i] = (context.priorAttempts[i] ?? 0) + 1 }
 
         let powered = steps.filter { Self.power(plan.changes[$0]) != nil }
         if !powered.isEmpty {
@@ -85,10 +84,10 @@ extension Executor {
             for (i, message) in failed { outcome[i] = .failed(message) }
         }
 
-        var results: [(Int, StepResult)] = []
+        var results: [Ended] = []
         for i in steps {
-            let result = try await finish(i, plan.changes[i], journal: context.journal, outcome: outcome[i] ?? .done, attempts: attempts[i] ?? 1)
-            results.append((i, result))
+            let result = try await conclude(plan.changes[i], outcome: outcome[i] ?? .done)
+            results.append(Ended(index: i, result: result, attempts: attempts[i] ?? 1))
         }
         return results
     }

@@ -80,7 +80,9 @@ public struct ApplyStopped: Error, CustomStringConvertible, Sendable {
 
 /// Carries out a plan as a graph of actions: journalled before and after each provider call,
 /// in dependency order with bounded concurrency and disruption waves, retrying transient
-/// provider errors; then records what was done in one transaction.
+/// provider errors; then records what was done in one transaction. The journal is written in
+/// batches: everything that starts or ends at one turn of the walk in one `recordSteps`, before
+/// anything that depends on it starts (docs/apply.md, "Journal batches").
 ///
 /// Power changes reach the hardware provider; every change an actuator claims (see
 /// ``Actuator``) reaches that actuator, in waves: the claimed changes ready at one moment go
@@ -127,6 +129,7 @@ public struct Executor: Sendable {
                        provider: @Sendable (Site) throws -> any HardwareProvider) async throws -> ApplyOutcome {
         var already: [Int: StepState] = [:]
         var attempts: [Int: Int] = [:]
+        var reached: [JournalEntry] = []
         for (index, step) in unfinished.steps where plan.changes.indices.contains(index) {
             let change = plan.changes[index]
             attempts[index] = step.attempts
@@ -136,9 +139,10 @@ public struct Executor: Sendable {
                 // (An actuator's part of a power change cannot be seen in the hardware: it runs again.)
                 // The process died after the call and before journalling it: journal it now.
                 already[index] = .done
-                try store.recordStep(apply: unfinished.id, JournalStep(index: index, state: .done, attempts: step.attempts), change: change)
+                reached.append(JournalEntry(JournalStep(index: index, state: .done, attempts: step.attempts), change: change))
             }
         }
+        try store.recordSteps(apply: unfinished.id, reached.sorted { $0.step.index < $1.step.index })
         return try await run(journal: unfinished.id, plan: plan, desired: desired, observed: observed, provider: provider,
                              already: already, priorAttempts: attempts, started: options.clock.now, resumed: true)
     }
@@ -195,81 +199,164 @@ public struct Executor: Sendable {
             providers[site] = options.failpoints.isEmpty ? made : FaultInjectingProvider(made, failpoints: options.failpoints)
         }
 
+        let claimed = plan.changes.map { claimants($0, desired: desired, observed: observed) }
+        // Calls the hardware provider itself: runs as a task, at most `parallelism` at once.
+        let called = plan.changes.indices.map { claimed[$0].isEmpty && Self.power(plan.changes[$0]) != nil }
         var state: [StepState?] = (0..<count).map { already[$0] }
         var failures: [Int: String] = [:]
         var remaining = graph.dependencies.map(\.count)
         var dependents = Array(repeating: [Int](), count: count)
         for (i, deps) in graph.dependencies.enumerated() { for d in deps { dependents[d].append(i) } }
-        var ready: [Int] = []
+        // Ready to start, popped from the end (plan order): provider calls apart, as they wait for a free slot.
+        var ready: [Int] = [], readyCalls: [Int] = []
+        var batch = JournalBatch()
         func settle(_ i: Int) {
             for j in dependents[i] {
                 remaining[j] -= 1
-                if remaining[j] == 0 && state[j] == nil { ready.append(j) }
+                if remaining[j] == 0 && state[j] == nil {
+                    if called[j] { readyCalls.append(j) } else { ready.append(j) }
+                }
             }
         }
-        func skip(_ i: Int, because cause: Int) throws {
+        func skip(_ i: Int, because cause: Int) {
             guard state[i] == nil else { return }
             state[i] = .skipped
-            try store.recordStep(apply: id, JournalStep(index: i, state: .skipped, attempts: 0, error: "depends on \(plan.changes[cause].action.rawValue) \(plan.changes[cause].resource)"), change: plan.changes[i])
+            batch.entries.append(JournalEntry(JournalStep(index: i, state: .skipped, attempts: 0,
+                                                          error: "depends on \(plan.changes[cause].action.rawValue) \(plan.changes[cause].resource)"),
+                                              change: plan.changes[i]))
             onEvent?(ApplyEvent(index: i, change: plan.changes[i], kind: .skipped(because: cause)))
-            for j in dependents[i] { try skip(j, because: cause) }
+            for j in dependents[i] { skip(j, because: cause) }
         }
         for i in 0..<count where state[i] == .done {
             onEvent?(ApplyEvent(index: i, change: plan.changes[i], kind: .alreadyDone))
         }
         for i in 0..<count where state[i] == .done { settle(i) }
-        ready += (0..<count).filter { state[$0] == nil && remaining[$0] == 0 }
-        ready.sort(by: >)  // pop from the end: plan order
+        for i in 0..<count where state[i] == nil && remaining[i] == 0 {
+            if called[i] { readyCalls.append(i) } else { ready.append(i) }
+        }
+        ready.sort(by: >)
+        readyCalls.sort(by: >)
 
+        // The loop journals in batches (docs/apply.md, "Journal batches"): each turn starts
+        // everything ready — records-only changes at once, provider calls up to `parallelism`,
+        // the next actuator wave — writes the starts and every outcome reached since the last
+        // turn in one `recordSteps`, and only then calls the provider or the actuators, and
+        // lets the dependents of what ended start.
         let progress = Progress()
-        let claimed = plan.changes.map { claimants($0, desired: desired, observed: observed) }
-        try await withThrowingTaskGroup(of: [(Int, StepResult)].self) { group in
+        let completions = Completions()
+        try await withThrowingTaskGroup(of: Void.self) { group in
             var inFlight = 0
             // Claimed changes wait here for the next wave; one wave is in flight at a time.
             var wave: [Int] = []
             var waveInFlight = false
             while true {
-                while inFlight < options.parallelism, !options.shouldStop(), let i = ready.popLast() {
+                for results in try completions.drain() {
+                    inFlight -= 1
+                    if results.contains(where: { !claimed[$0.index].isEmpty }) { waveInFlight = false }
+                    for ended in results { batch.conclude(ended, plan.changes[ended.index]) }
+                }
+                // Changes dcapply only records have no effect outside the store until their
+                // outcome is journalled: they are carried out here, in plan order.
+                while !options.shouldStop(), let i = ready.popLast() {
                     guard state[i] == nil else { continue }
                     state[i] = .started
                     if !claimed[i].isEmpty {
                         wave.append(i)
                         continue
                     }
-                    inFlight += 1
-                    let change = plan.changes[i]
-                    let site = observed.nodes[change.resource.name].flatMap { desired.sites[$0.site] }
-                    let nodeProvider = observed.nodes[change.resource.name].flatMap { providers[$0.site] }
-                    let prior = priorAttempts[i] ?? 0
-                    group.addTask {
-                        [(i, try await perform(i, change, journal: id, site: site, provider: nodeProvider, priorAttempts: prior, progress: progress))]
+                    if options.failpoints.sleepsOnNextHit(.applyAction) {
+                        // A slowed action (tests): in real life only a call is slow, and it
+                        // runs as a task while the loop journals what ended before it.
+                        try await write(batch, journal: id)
+                        batch.entries = []
                     }
+                    onEvent?(ApplyEvent(index: i, change: plan.changes[i], kind: .started))
+                    let result = try await conclude(plan.changes[i], outcome: .done)
+                    batch.conclude(Ended(index: i, result: result, attempts: (priorAttempts[i] ?? 0) + 1), plan.changes[i])
+                }
+                while inFlight + batch.launches.count < options.parallelism, !options.shouldStop(), let i = readyCalls.popLast() {
+                    guard state[i] == nil else { continue }
+                    state[i] = .started
+                    batch.start(i, plan.changes[i], attempts: (priorAttempts[i] ?? 0) + 1)
+                    batch.launches.append(i)
                 }
                 if !waveInFlight && !wave.isEmpty {
-                    let steps = wave.sorted()
+                    batch.wave = wave.sorted()
                     wave = []
                     waveInFlight = true
+                    for i in batch.wave { batch.start(i, plan.changes[i], attempts: (priorAttempts[i] ?? 0) + 1) }
+                }
+
+                try await write(batch, journal: id)
+                let written = batch
+                batch = JournalBatch()
+                // Their start is durable: call the provider and the actuators.
+                for i in written.launches {
                     inFlight += 1
+                    let change = plan.changes[i]
+                    let node = observed.nodes[change.resource.name]
+                    let site = node.flatMap { desired.sites[$0.site] }
+                    let nodeProvider = node.flatMap { providers[$0.site] }
+                    let prior = priorAttempts[i] ?? 0
+                    onEvent?(ApplyEvent(index: i, change: change, kind: .started))
+                    group.addTask {
+                        do {
+                            var attempt = prior + 1
+                            let outcome = try await callProvider(i, change, journal: id, site: site, provider: nodeProvider, attempt: &attempt,
+                                                                 priorAttempts: prior, progress: progress)
+                            completions.add([Ended(index: i, result: try await conclude(change, outcome: outcome), attempts: attempt)])
+                        } catch {
+                            completions.fail(error)
+                            throw error
+                        }
+                    }
+                }
+                if !written.wave.isEmpty {
+                    inFlight += 1
+                    let steps = written.wave
+                    for i in steps { onEvent?(ApplyEvent(index: i, change: plan.changes[i], kind: .started)) }
                     let context = WaveContext(journal: id, plan: plan, desired: desired, observed: observed, applied: base.target,
                                               providers: providers, priorAttempts: priorAttempts,
                                               claimed: steps.map { claimed[$0].map { Claim(site: $0.site, entry: $0.entry) } })
-                    group.addTask { try await performWave(steps, context, progress: progress) }
+                    group.addTask {
+                        do {
+                            completions.add(try await performWave(steps, context, progress: progress))
+                        } catch {
+                            completions.fail(error)
+                            throw error
+                        }
+                    }
                 }
-                guard let results = try await group.next() else { break }
-                inFlight -= 1
-                if results.contains(where: { !claimed[$0.0].isEmpty }) { waveInFlight = false }
-                for (i, result) in results {
-                    switch result {
+                // Their outcome is durable: what depends on them may start.
+                let readyBefore = ready.count, callsBefore = readyCalls.count
+                for ended in written.outcomes {
+                    let i = ended.index, change = plan.changes[i]
+                    switch ended.result {
                     case .done:
                         state[i] = .done
+                        onEvent?(ApplyEvent(index: i, change: change, kind: .done))
                         settle(i)
                     case .failed(let message):
                         state[i] = .failed
                         failures[i] = message
-                        for j in dependents[i] { try skip(j, because: i) }
+                        onEvent?(ApplyEvent(index: i, change: change, kind: .failed(message)))
+                        logger.error("action failed", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.action": "\(change.action.rawValue)",
+                                                                  "dcapply.error": "\(message)"])
+                        for j in dependents[i] { skip(j, because: i) }
                     }
                 }
-                ready.sort(by: >)
+                // Only what became ready is out of order (a large list of power changes waiting
+                // for a slot is not sorted again each turn).
+                if ready.count > readyBefore { ready.sort(by: >) }
+                if readyCalls.count > callsBefore { readyCalls.sort(by: >) }
+
+                let canStart = (!waveInFlight && !wave.isEmpty)
+                    || (!options.shouldStop() && (!ready.isEmpty || (!readyCalls.isEmpty && inFlight < options.parallelism)))
+                if batch.isEmpty && !canStart && completions.isEmpty {
+                    if inFlight == 0 { break }
+                    // Wait for a task to end; its outcome is in `completions` (its error, if it threw, too).
+                    _ = try? await group.next()
+                }
             }
         }
 
@@ -298,34 +385,9 @@ public struct Executor: Sendable {
                             actuatorCalls: await progress.actuatorCalls)
     }
 
-    /// One action: journal its start (power only), call the provider (power only) with
-    /// retries, fire the `apply.action` failpoint, journal its outcome.
-    private func perform(_ i: Int, _ change: Change, journal id: Int, site: Site?, provider: (any HardwareProvider)?,
-                         priorAttempts: Int, progress: Progress) async throws -> StepResult {
-        var attempt = try begin(i, change, journal: id, priorAttempts: priorAttempts, journalStart: Self.power(change) != nil)
-        let outcome = try await callProvider(i, change, journal: id, site: site, provider: provider, attempt: &attempt,
-                                             priorAttempts: priorAttempts, progress: progress)
-        return try await finish(i, change, journal: id, outcome: outcome, attempts: attempt)
-    }
-
     static func power(_ change: Change) -> PowerState? {
         guard change.actuator == nil else { return nil }
         return change.action == .powerOn ? .on : change.action == .powerOff ? .off : nil
-    }
-
-    /// Journals the start of a step that has an effect outside dcapply and reports it; returns
-    /// its attempt number. Attempts count across a crash: a step resumed after one call is on
-    /// its second.
-    func begin(_ i: Int, _ change: Change, journal id: Int, priorAttempts: Int, journalStart: Bool) throws -> Int {
-        let attempt = priorAttempts + 1
-        // Only a call to the hardware or an actuator needs its start journalled: it may take
-        // effect even if the process dies before it answers. An action dcapply only records has
-        // no effect until its outcome is journalled, so one write is enough.
-        if journalStart {
-            try store.recordStep(apply: id, JournalStep(index: i, state: .started, attempts: attempt), change: change)
-        }
-        onEvent?(ApplyEvent(index: i, change: change, kind: .started))
-        return attempt
     }
 
     /// The provider's part of a power change, with retries; `.done` for any other change.
@@ -355,26 +417,6 @@ public struct Executor: Sendable {
                 return .failed("\(error)")
             }
         }
-    }
-
-    /// Fires the `apply.action` failpoint and journals a step's outcome.
-    func finish(_ i: Int, _ change: Change, journal id: Int, outcome: StepResult, attempts attempt: Int) async throws -> StepResult {
-        var outcome = outcome
-        do {
-            try await options.failpoints.trigger(.applyAction, node: change.resource.name)
-        } catch let error as ProviderError {
-            outcome = .failed(error.message)
-        }
-        switch outcome {
-        case .done:
-            try store.recordStep(apply: id, JournalStep(index: i, state: .done, attempts: attempt), change: change)
-            onEvent?(ApplyEvent(index: i, change: change, kind: .done))
-        case .failed(let message):
-            try store.recordStep(apply: id, JournalStep(index: i, state: .failed, attempts: attempt, error: message), change: change)
-            onEvent?(ApplyEvent(index: i, change: change, kind: .failed(message)))
-            logger.error("action failed", metadata: ["dcapply.resource": "\(change.resource)", "dcapply.action": "\(change.action.rawValue)", "dcapply.error": "\(message)"])
-        }
-        return outcome
     }
 
     /// Full jitter: a random delay up to backoff × 2^(attempt-1), capped.

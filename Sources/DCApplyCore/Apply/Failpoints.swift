@@ -7,7 +7,9 @@ import Synchronization
 /// - NAME: `apply.action` (every action an apply carries out, counted from 1 in this process,
 ///   hit after the action's provider call and before its outcome is journalled) or
 ///   `provider.call` (every call dcapply makes to a hardware provider, hit before the call),
-///   or `actuator.call` (every `apply` call to an actuator, hit before the call).
+///   or `actuator.call` (every `apply` call to an actuator, hit before the call), or
+///   `journal.batch` (every batch of journal steps an apply writes, hit before it is written:
+///   a crash there loses the whole batch).
 /// - ACTION: `crash` (the process dies at once, as with SIGKILL), `error` (a transient provider
 ///   error: the apply retries it), `terminal` (a terminal provider error: no retry),
 ///   `sleep:MS` (wait MS milliseconds).
@@ -17,6 +19,7 @@ public final class Failpoints: Sendable {
         case applyAction = "apply.action"
         case providerCall = "provider.call"
         case actuatorCall = "actuator.call"
+        case journalBatch = "journal.batch"
     }
 
     public enum Effect: Hashable, Sendable {
@@ -98,6 +101,18 @@ public final class Failpoints: Sendable {
             guard let from = rule.from else { return true }
             return rule.onlyOnce ? count == from : count >= from
         }.map(\.effect)
+    }
+
+    /// Whether the next hit of `name` sleeps (without counting it): a slowed action, which the
+    /// apply loop must not let hold back the journal of the actions that ended before it.
+    func sleepsOnNextHit(_ name: Name) -> Bool {
+        guard rules.contains(where: { $0.name == name }) else { return false }
+        let next = counters.withLock { $0[name, default: 0] } + 1
+        return rules.contains { rule in
+            guard rule.name == name, case .sleep = rule.effect else { return false }
+            guard let from = rule.from else { return true }
+            return rule.onlyOnce ? next == from : next >= from
+        }
     }
 
     /// Carries out the effects due on one hit of `name`: sleeps, throws, or ends the process.

@@ -24,6 +24,17 @@ public struct JournalStep: Hashable, Sendable {
     }
 }
 
+/// One step to journal and the change it is a step of: an element of a journal batch.
+public struct JournalEntry: Sendable {
+    public var step: JournalStep
+    public var change: Change
+
+    public init(_ step: JournalStep, change: Change) {
+        self.step = step
+        self.change = change
+    }
+}
+
 /// How an apply ended, as `state history` shows it.
 public enum ApplyStatus: String, Sendable, Hashable {
     /// Every action done.
@@ -64,7 +75,9 @@ public struct UnfinishedApply: Sendable {
 /// Contract: `acquireLock` takes the lock, or takes it over from a holder `isStale` says is
 /// gone (returning that holder), or throws `DCApplyError(.locked)` naming the holder.
 /// `beginApply` refuses (throws) when the stored serial is not `baseSerial`. `recordStep` is
-/// durable when it returns. `finishApply` writes the target, the power states, the history
+/// durable when it returns; so is every step of `recordSteps` (a batch: one transaction in the
+/// stores that can, one `recordStep` each by default — see docs/apply.md, "Journal batches",
+/// for why a batch need not land atomically). `finishApply` writes the target, the power states, the history
 /// record and the end of the journal in one transaction, and increases the serial by one.
 public protocol ApplyJournal: Sendable {
     func acquireLock(_ holder: LockHolder, isStale: (LockHolder) -> Bool) throws -> LockHolder?
@@ -73,8 +86,18 @@ public protocol ApplyJournal: Sendable {
     func breakLock() throws
     func beginApply(planJSON: String, baseSerial: Int, user: String, host: String, startedAt: Date) throws -> Int
     func recordStep(apply: Int, _ step: JournalStep, change: Change) throws
+    /// Records several steps of one apply, in order (a later step of the same action wins).
+    func recordSteps(apply: Int, _ steps: [JournalEntry]) throws
     func unfinishedApply() throws -> UnfinishedApply?
     func finishApply(_ id: Int, target: TargetState, estimatedW: [String: Double], powerStates: [String: PowerState], record: ApplyRecord) throws -> StoredState
+}
+
+extension ApplyJournal {
+    /// One `recordStep` each, in order: correct for any store (a batch need not land
+    /// atomically), just not faster.
+    public func recordSteps(apply: Int, _ steps: [JournalEntry]) throws {
+        for entry in steps { try recordStep(apply: apply, entry.step, change: entry.change) }
+    }
 }
 
 extension DCApplyError {

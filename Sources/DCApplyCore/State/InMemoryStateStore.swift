@@ -86,12 +86,18 @@ public final class InMemoryStateStore: StateStore {
     }
 
     public func recordStep(apply: Int, _ step: JournalStep, change: Change) throws {
+        try recordSteps(apply: apply, [JournalEntry(step, change: change)])
+    }
+
+    public func recordSteps(apply: Int, _ steps: [JournalEntry]) throws {
         contents.withLock { contents in
             guard contents.journals.indices.contains(apply - 1) else { return }
-            var step = step
-            step.error = step.error.map(Secrets.redact)
-            contents.journals[apply - 1].steps[step.index] = step
-            contents.stepChanges[apply, default: [:]][step.index] = change
+            for entry in steps {
+                var step = entry.step
+                step.error = step.error.map(Secrets.redact)
+                contents.journals[apply - 1].steps[step.index] = step
+                contents.stepChanges[apply, default: [:]][step.index] = entry.change
+            }
         }
     }
 
