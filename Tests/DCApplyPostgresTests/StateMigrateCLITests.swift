@@ -45,10 +45,10 @@ struct StateMigrateCLITests {
         func dcapply(_ arguments: [String], environment: [String: String] = [:]) throws -> DCApplyResult {
             try DCApplyRunner.run(arguments, in: site.root, environment: environment)
         }
-        // Killed (SIGKILL) at its fourth action: the journal holds an unfinished apply. One action
-        // at a time, so exactly three are done (in parallel the third may still be running).
+        // Killed (SIGKILL) before its second journal batch is written: the journal holds an
+        // unfinished apply whose first batch (the quickstart's four assigns and two attaches) is done.
         let crashed = try dcapply(["apply", site.manifests, "--yes", "--state", sqlite, "--parallelism", "1"] + PostgresCLITests.solve,
-                                  environment: ["DCAPPLY_FAILPOINTS": "apply.action=crash@4"])
+                                  environment: ["DCAPPLY_FAILPOINTS": "journal.batch=crash@2"])
         #expect(crashed.exitCode == 9, "\(crashed.stderr)")
         let migrated = try dcapply(["state", "migrate", "--from", sqlite, "--to", site.url])
         #expect(migrated.exitCode == 0, "\(migrated.stderr)")
@@ -63,11 +63,11 @@ struct StateMigrateCLITests {
         }
         let source = try journal(sqlite)
         #expect(source.count == 1 && source.first?.finishedAt == nil, "one unfinished apply")
-        #expect(source.first?.steps.filter { $0.state == "done" }.count == 3, "three actions journalled done before the crash")
+        #expect(source.first?.steps.filter { $0.state == "done" }.count == 6, "six actions journalled done before the crash")
         #expect(try journal(site.url) == source)
         #expect(try journal(back) == source)
 
-        // Each copy resumes it: the three done actions are not done again, the plan ends empty.
+        // Each copy resumes it: the six done actions are not done again, the plan ends empty.
         for url in [site.url, back] {
             let resumed = try dcapply(["apply", site.manifests, "--yes", "--state", url] + PostgresCLITests.solve)
             #expect(resumed.exitCode == 0, "\(url): \(resumed.stderr)")
