@@ -47,4 +47,15 @@ struct GangRackCapTests {
         #expect(Self.gangs(result) == [["g-r01-n01", "g-r01-n02"], ["g-r02-n01", "g-r02-n02"]])
         #expect(result.target.workloads["g"]?.unplaced == 1)
     }
+
+    @Test func aLaterLeafWhoseFirstSetFitsWinsOverASetAroundACap() {
+        // leaf1 (r01-n01, r01-n02, r02-n01): its first two break r01's cap, r01-n01 and
+        // r02-n01 would fit. leaf2 (r02-n02, r03-n01, r03-n02): its first set fits, and wins (decision 371).
+        let documents = PlacementTests.pool + "\n---\n" + PlacementTests.workload("g", replicas: 1, gpus: 16, extra: ", colocate: leaf")
+        var site = TestSite(manifests: TestSite.manifests(documents, energy: "rackPowerCapKW: 12"), inventory: TestSite.gpuInventory(racks: 3, perRack: 2))
+        for name in site.observed.nodes.keys {
+            site.observed.nodes[name]?.labels["leaf"] = ["g-r02-n02", "g-r03-n01", "g-r03-n02"].contains(name) ? "leaf2" : "leaf1"
+        }
+        #expect(Self.gangs(site.solve()) == [["g-r02-n02", "g-r03-n01"]])
+    }
 }
