@@ -261,10 +261,14 @@ struct WorkloadPlacer {
     }
 
     private func gangFits(_ nodes: [Int], _ workload: Workload) -> Bool {
+        gangFitsBeforePower(nodes, workload) && model.powerFitsWhole(nodes)
+    }
+
+    /// ``gangFits(_:_:)`` without rack power: free and whole, colocated, covering the replica.
+    private func gangFitsBeforePower(_ nodes: [Int], _ workload: Workload) -> Bool {
         nodes.allSatisfy { freeWhole($0, respectReservations: false) }
             && GangRule.colocated(nodes, colocate: workload.colocate, model: model)
             && GangRule.covers(nodes, workload, model: model)
-            && model.powerFitsWhole(nodes)
     }
 
 
@@ -365,39 +369,69 @@ struct WorkloadPlacer {
     /// nodes to power on; one that cannot have fewer, even taking its `size` best-ranked free
     /// nodes, is not looked at (the choice is the same, the work much less). The free nodes
     /// and their counts per domain and power rank come from a ``GangIndex``, kept up to date
-    /// as nodes are taken, not from a scan of the pool (decision 290).
+    /// as nodes are taken, not from a scan of the pool (decision 290). When no domain's first
+    /// set fits and a rack cap stopped at least one, the search runs again, and a domain whose
+    /// first set only a rack cap stops takes its free nodes in the same order, passing over
+    /// any that would push its rack over its cap (decisions 370, 371).
     private mutating func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: DomainSpread) -> [Int]? {
         let gang = gangIndexes[gangIndex(pool: workload.pool, colocate: workload.colocate)]
         for respectReservations in [true, false] {
             if !respectReservations && reserved.isEmpty { break }  // the same search again
-            var best: (key: (Int, Int), nodes: [Int])?
-            for slot in 0..<gang.slotCount {
-                let on = gang.count(slot: slot, rank: 0, respectingReservations: respectReservations)
-                let observed = gang.count(slot: slot, rank: 1, respectingReservations: respectReservations)
-                let off = gang.count(slot: slot, rank: 2, respectingReservations: respectReservations)
-                guard on + observed + off >= size else { continue }
-                if let best {
-                    // Nothing beats a gang of nodes all on: no later domain can win.
-                    if best.key.0 == 0 { break }
-                    // The fewest powered-off nodes any gang of this domain could have.
-                    let takenOn = min(size, on), takenObserved = min(size - takenOn, observed)
-                    guard takenObserved + 2 * (size - takenOn - takenObserved) < best.key.0 else { continue }
+            // Sets around rack caps only when no domain's first set fits (decision 371).
+            var aroundCaps = false
+            while true {
+                var best: (key: (Int, Int), nodes: [Int])?
+                var stoppedByPower = false
+                for slot in 0..<gang.slotCount {
+                    let on = gang.count(slot: slot, rank: 0, respectingReservations: respectReservations)
+                    let observed = gang.count(slot: slot, rank: 1, respectingReservations: respectReservations)
+                    let off = gang.count(slot: slot, rank: 2, respectingReservations: respectReservations)
+                    guard on + observed + off >= size else { continue }
+                    if let best {
+                        // Nothing beats a gang of nodes all on: no later domain can win.
+                        if best.key.0 == 0 { break }
+                        // The fewest powered-off nodes any gang of this domain could have.
+                        let takenOn = min(size, on), takenObserved = min(size - takenOn, observed)
+                        guard takenObserved + 2 * (size - takenOn - takenObserved) < best.key.0 else { continue }
+                    }
+                    // Take nodes already on first, then by name, skipping any that break spread.
+                    var chosen = firstFree(gang, slot: slot, size: size, spread: spread, respectReservations: respectReservations, withinRackCaps: false)
+                    guard chosen.count == size, spread.allows(spread.domains(chosen)) else { continue }
+                    if !gangFits(chosen, workload) {
+                        // Only a rack cap stops that set: the same nodes in the same order again,
+                        // each taken only while its rack keeps within its cap (decision 370).
+                        guard gangFitsBeforePower(chosen, workload) else { continue }
+                        stoppedByPower = true
+                        guard aroundCaps else { continue }
+                        chosen = firstFree(gang, slot: slot, size: size, spread: spread, respectReservations: respectReservations, withinRackCaps: true)
+                        guard chosen.count == size, spread.allows(spread.domains(chosen)), gangFits(chosen, workload) else { continue }
+                    }
+                    let key = (chosen.reduce(0) { $0 + powerRank($1) }, slot)
+                    if best.map({ key < $0.key }) ?? true { best = (key, chosen) }
                 }
-                // Take nodes already on first, then by name, skipping any that break spread.
-                var chosen: [Int] = []
-                gang.forEachFree(slot: slot, skip: { respectReservations && !self.unreserved($0) }) { node in
-                    let added = spread.domains([node]).subtracting(spread.domains(chosen))
-                    guard spread.allows(added) else { return false }
-                    chosen.append(node)
-                    return chosen.count == size
-                }
-                guard chosen.count == size, spread.allows(spread.domains(chosen)), gangFits(chosen, workload) else { continue }
-                let key = (chosen.reduce(0) { $0 + powerRank($1) }, slot)
-                if best.map({ key < $0.key }) ?? true { best = (key, chosen) }
+                if let best { return best.nodes }
+                guard stoppedByPower, !aroundCaps else { break }
+                aroundCaps = true
             }
-            if let best { return best.nodes }
         }
         return nil
+    }
+
+    /// The first `size` free nodes of `slot` in the gang index's order (on first, then by
+    /// name), passing over those a reservation holds (when respected) and any that would break spread; with
+    /// `withinRackCaps`, also any that would push its rack over its cap together with the nodes
+    /// taken before it (a whole node only adds draw, so a node passed over stays over). Fewer
+    /// than `size` when the slot has no more.
+    private func firstFree(_ gang: GangIndex, slot: Int, size: Int, spread: DomainSpread, respectReservations: Bool, withinRackCaps: Bool) -> [Int] {
+        var chosen: [Int] = []
+        gang.forEachFree(slot: slot, skip: { respectReservations && !unreserved($0) }) { node in
+            let added = spread.domains([node]).subtracting(spread.domains(chosen))
+            guard spread.allows(added) else { return false }
+            if withinRackCaps && !model.powerFitsWhole(chosen + [node]) { return false }
+            chosen.append(node)
+            return chosen.count == size
+        }
+        return chosen
     }
 
     /// The position in `gangIndexes` of the index of `pool` by `colocate`, built on first use
