@@ -124,7 +124,7 @@ struct SlurmController: Sendable {
             OrphanGuard.stopWhenTestsDie(pid: execution.processIdentifier.value)
             let outcome: Result<T, any Error>
             do {
-                try await waitFor(node: node, timeout: .seconds(20)) { $0.state == "idle" && !$0.flags.contains("NOT_RESPONDING") }
+                try await waitFor(node: node, timeout: .seconds(60)) { $0.state == "idle" && !$0.flags.contains("NOT_RESPONDING") }
                 outcome = .success(try await body())
             } catch {
                 outcome = .failure(error)

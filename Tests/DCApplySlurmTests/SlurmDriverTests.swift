@@ -169,7 +169,7 @@ struct SlurmDriverTests {
                 let submitted = try await controller.client("sbatch", ["-w", Self.nodes[0], "-o", "/dev/null", "--wrap", "sleep 300"])
                 #expect(submitted.exitCode == 0, "\(submitted.error)")
                 let job = try #require(submitted.output.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
-                try await controller.waitFor(node: Self.nodes[0], timeout: .seconds(20)) { $0.isBusy }
+                try await controller.waitFor(node: Self.nodes[0], timeout: .seconds(60)) { $0.isBusy }
                 let driver = Self.driver(controller, drainTimeout: .seconds(2))
                 var failure: ProviderError?
                 do {
