@@ -23,22 +23,7 @@ extension ServeRoutes {
         router.get("status") { _, _ in
             text(fleet.status.json + "\n", contentType: "application/json")
         }
-        router.post("hooks/git") { request, _ in
-            guard let webhook else {
-                return text("the webhook is off: start dcapply serve with --webhook-secret-file\n", status: .forbidden)
-            }
-            var request = request
-            let body = try await request.collectBody(upTo: 4 << 20)
-            let bytes = body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? []
-            let header = WebhookSignature.headers.lazy.compactMap { name in
-                request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
-            }.first
-            guard webhook.isValid(header, body: bytes) else {
-                return text("signature missing or wrong: send X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>\n", status: .unauthorized)
-            }
-            fleet.trigger(.webhook)
-            return text("fetch scheduled\n", status: .accepted)
-        }
+        addWebhook(to: router, webhook: webhook) { fleet.trigger(.webhook) }
         return router
     }
 

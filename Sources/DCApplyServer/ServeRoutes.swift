@@ -24,22 +24,7 @@ public enum ServeRoutes {
         router.get("status") { _, _ in
             text(state.status.withLock { $0.json } + "\n", contentType: "application/json")
         }
-        router.post("hooks/git") { request, _ in
-            guard let webhook else {
-                return text("the webhook is off: start dcapply serve with --webhook-secret-file\n", status: .forbidden)
-            }
-            var request = request
-            let body = try await request.collectBody(upTo: 4 << 20)
-            let bytes = body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? []
-            let header = WebhookSignature.headers.lazy.compactMap { name in
-                request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
-            }.first
-            guard webhook.isValid(header, body: bytes) else {
-                return text("signature missing or wrong: send X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>\n", status: .unauthorized)
-            }
-            state.trigger(.webhook)
-            return text("fetch scheduled\n", status: .accepted)
-        }
+        addWebhook(to: router, webhook: webhook) { state.trigger(.webhook) }
         return router
     }
 
@@ -59,6 +44,27 @@ public enum ServeRoutes {
             return (true, "ready: serving revision \(revision); Ready=False (\(condition.reason)): \(condition.message)\n")
         }
         return (true, "ready\n")
+    }
+
+    /// POST /hooks/git: checks the HMAC signature of the body and calls `wake`; 403 without
+    /// `webhook`, 401 when the signature is missing or wrong. One route for one site and many.
+    static func addWebhook(to router: Router<BasicRequestContext>, webhook: WebhookSignature?, wake: @escaping @Sendable () -> Void) {
+        router.post("hooks/git") { request, _ in
+            guard let webhook else {
+                return text("the webhook is off: start dcapply serve with --webhook-secret-file\n", status: .forbidden)
+            }
+            var request = request
+            let body = try await request.collectBody(upTo: 4 << 20)
+            let bytes = body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? []
+            let header = WebhookSignature.headers.lazy.compactMap { name in
+                request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
+            }.first
+            guard webhook.isValid(header, body: bytes) else {
+                return text("signature missing or wrong: send X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>\n", status: .unauthorized)
+            }
+            wake()
+            return text("fetch scheduled\n", status: .accepted)
+        }
     }
 
     static func text(_ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
