@@ -241,7 +241,10 @@ struct HAServeTests {
         defer { server.stop() }
         let fixture = try await Self.offPool { try Fixture(server: server) }
         defer { fixture.remove() }
-        let (leader, standby) = try await Self.twoControllersMidApply(fixture, pause: 8_000)
+        // The pause outlasts a restart on a loaded machine (CI once took more than 8 s between
+        // the second journalled action and the restart, and the leader, awake again, simply
+        // finished its apply before PostgreSQL went away).
+        let (leader, standby) = try await Self.twoControllersMidApply(fixture, pause: 30_000)
         defer {
             leader.kill(SIGTERM)
             standby.kill(SIGTERM)
@@ -255,7 +258,12 @@ struct HAServeTests {
         try await Self.offPool { try Self.expectEveryActionOnce(fixture) }
         // The old leader wakes from its pause, finds its lock and leadership gone, writes
         // nothing and stands by.
-        try await Self.waitFor("the old leader to stop", timeout: 60) { leader.log.contains("lost the leadership of the site") }
+        do {
+            try await Self.waitFor("the old leader to stop", timeout: 90) { leader.log.contains("lost the leadership of the site") }
+        } catch {
+            Issue.record("\(error); the old leader's log:\n\(leader.log)")
+            return
+        }
         #expect(leader.process.isRunning)
         #expect(leader.log.contains("lost the connection to PostgreSQL at"), "\(leader.log)")
         try await Self.offPool { try Self.expectEveryActionOnce(fixture) }
