@@ -286,7 +286,9 @@ struct HAServeTests {
     @Test func aLeaderWhoseSessionIsTerminatedStopsActingAndTheOtherFinishes() async throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        let (leader, standby) = try await Self.twoControllersMidApply(fixture, pause: 15_000)
+        // Long enough that the session is surely ended while the leader is paused, on a loaded
+        // machine too (see the restart test).
+        let (leader, standby) = try await Self.twoControllersMidApply(fixture, pause: 30_000)
         defer {
             leader.kill(SIGTERM)
             standby.kill(SIGTERM)
@@ -301,7 +303,7 @@ struct HAServeTests {
         try await Self.waitFor("the apply to finish") { standby.status()["lastAppliedRevision"] as? String == fixture.head }
         #expect(leader.process.isRunning, "the fenced controller lives on as a standby")
         // /status says what the last pass found; the fenced one's pass ended standing by.
-        try await Self.waitFor("the fenced controller to report standby", timeout: 45) { leader.status()["leader"] as? Bool == false }
+        try await Self.waitFor("the fenced controller to report standby", timeout: 90) { leader.status()["leader"] as? Bool == false }
         #expect(leader.log.contains("lost the leadership of the site"), "\(leader.log)")
         try await Self.offPool { try Self.expectEveryActionOnce(fixture) }
     }
