@@ -77,6 +77,9 @@ public protocol GitSource: Sendable {
     /// The best common ancestor of two commits (what a pull request is compared against), or
     /// nil when the history at hand has none (unrelated histories, a shallow clone).
     func mergeBase(_ one: String, _ other: String) throws -> String?
+    /// Writes the files of the commit's tree under `directory` (created; expected empty), with
+    /// their executable bits, for programs that must run from disk (``GitTreeCache``).
+    func exportTree(at commit: String, into directory: String) throws
 }
 
 extension GitSource {

@@ -141,6 +141,20 @@ public final class InMemoryGitSource: GitRemoteSource {
         }
     }
 
+    /// Writes the commit's files; with no file modes in memory, a file that starts with `#!`
+    /// is written executable.
+    public func exportTree(at commit: String, into directory: String) throws {
+        for (path, data) in try tree(commit).sorted(by: { $0.key < $1.key }) {
+            guard path.split(separator: "/").allSatisfy({ GitTreeExport.isSafe(String($0)) }) else {
+                throw GitError(.other, "refused to export \(commit.prefix(12)): it names a file \(path.debugDescription)")
+            }
+            let file = directory + "/" + path
+            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: file).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            try GitTreeExport.write(data, to: file, executable: data.starts(with: Array("#!".utf8)))
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
     private func tree(_ commit: String) throws -> [String: Data] {
         try contents.withLock { contents in
             let id = try Self.resolve(commit, in: contents)

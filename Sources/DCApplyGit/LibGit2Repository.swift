@@ -124,6 +124,51 @@ public final class LibGit2Repository: GitSource, @unchecked Sendable {
         }
     }
 
+    /// Writes the commit's tree under `directory` (created): files with their committed
+    /// executable bit, symbolic links as links; submodules are left out. A name git would never
+    /// check out (`.`, `..`, `.git`, or with a `/`) fails the export.
+    public func exportTree(at commit: String, into directory: String) throws {
+        try locked {
+            let root = try tree(ofCommit: commit)
+            defer { git_tree_free(root) }
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try exportLocked(root, into: directory, commit: commit)
+        }
+    }
+
+    private func exportLocked(_ tree: OpaquePointer?, into directory: String, commit: String) throws {
+        for index in 0..<git_tree_entrycount(tree) {
+            guard let entry = git_tree_entry_byindex(tree, index), let cName = git_tree_entry_name(entry) else { continue }
+            let name = String(cString: cName)
+            guard GitTreeExport.isSafe(name) else {
+                throw GitError(.other, "refused to export \(commit.prefix(12)): its tree names an entry \(name.debugDescription)")
+            }
+            let path = directory + "/" + name
+            switch git_tree_entry_type(entry) {
+            case GIT_OBJECT_TREE:
+                var subtree: OpaquePointer?
+                try check(git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)), "read the folder \(name) at \(commit.prefix(12))")
+                defer { git_tree_free(subtree) }
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+                try exportLocked(subtree, into: path, commit: commit)
+            case GIT_OBJECT_BLOB:
+                var blob: OpaquePointer?
+                try check(git_blob_lookup(&blob, handle, git_tree_entry_id(entry)), "read \(name) at \(commit.prefix(12))")
+                defer { git_blob_free(blob) }
+                let size = Int(git_blob_rawsize(blob))
+                let data = size > 0 ? git_blob_rawcontent(blob).map { Data(bytes: $0, count: size) } ?? Data() : Data()
+                let mode = git_tree_entry_filemode(entry)
+                if mode == GIT_FILEMODE_LINK {
+                    try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: String(decoding: data, as: UTF8.self))
+                } else {
+                    try GitTreeExport.write(data, to: path, executable: mode == GIT_FILEMODE_BLOB_EXECUTABLE)
+                }
+            default:
+                continue  // a submodule's commit: not in this repository
+            }
+        }
+    }
+
     public func commits(from base: String, to head: String) throws -> [GitCommit] {
         try locked {
             var headID = try oid(resolveLocked(head))

@@ -43,6 +43,9 @@ public struct GitOpsLoop: Service {
     /// Seconds between a standby's passes (±10% jitter), when shorter than the interval: it
     /// bounds how long a dead leader's site waits for a standby to take over.
     public var leaderCheck: Double?
+    /// Where exec plugins named by the manifests run from: a copy of each applied revision's
+    /// files (the clone is bare). Nil: from the daemon's current directory, as `dcapply apply`.
+    public var trees: GitTreeCache?
 
     /// A loop over `repository`'s `branch`; the rest is set on the value.
     public init(repository: any GitRemoteSource, branch: String, paths: [String], interval: Double, selfHeal: Bool,
@@ -231,7 +234,7 @@ public struct GitOpsLoop: Service {
             }
         }
         do {
-            let local = reconciler.readingInventory(from: repository, at: revision)
+            let local = reconciler.readingInventory(from: repository, at: revision, trees: trees)
             var site = try await local.load(commit: revision, paths: paths, from: repository)
             if leadership != nil, try local.store.unfinishedApply() != nil {
                 // A new leader first finishes (or closes) what a dead one left in the journal,

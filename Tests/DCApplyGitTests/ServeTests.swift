@@ -82,6 +82,36 @@ struct ServeTests {
     }
 
     /// (Without a secret the webhook answers 403: tested in process, ServeRoutesTests.)
+    /// The clone is bare: an exec plugin committed beside the manifests, named by a relative
+    /// command, runs from a copy of the applied revision's files, not from serve's directory
+    /// (which holds no such folder here).
+    @Test func anExecPluginCommittedBesideTheManifestsRunsFromTheAppliedRevision() async throws {
+        let fixture = try GitFixture()
+        let example = GitFixture.packageRoot.appendingPathComponent("Examples/exec")
+        for name in ["site.yaml", "inventory.yaml", "actuators/record.py"] {
+            try fixture.write("manifests/\(name)", try String(contentsOf: example.appendingPathComponent(name), encoding: .utf8))
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fixture.work.appendingPathComponent("manifests/actuators/record.py").path)
+        let first = try fixture.commit("The exec example")
+        try fixture.push()
+        let calls = fixture.root.appendingPathComponent("record-calls.jsonl")
+        let daemon = try ServeDaemon(fixture: fixture, interval: "1s", environment: [
+            "RECORD_STATE": fixture.root.appendingPathComponent("record-state.json").path, "RECORD_CALLS": calls.path])
+        try await daemon.waitUntilListening()
+        do {
+            try await daemon.waitFor("the exec example applied", timeout: 60) { $0["lastAppliedRevision"] as? String == first }
+        } catch {
+            Issue.record("\(error)\n\(daemon.log)")
+            return
+        }
+        let recorded = try String(contentsOf: calls, encoding: .utf8)
+        #expect(recorded.contains("\"operation\": \"apply\"") || recorded.contains("\"operation\":\"apply\""), "\(recorded)")
+        let plugin = fixture.root.appendingPathComponent("cache/dcapply-trees/\(first)/manifests/actuators/record.py").path
+        #expect(FileManager.default.isExecutableFile(atPath: plugin), "the revision's files are kept at \(plugin)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent("manifests").path))
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func badFlagsAreRefused() async throws {
         let fixture = try GitFixture()
         let bad = try DCApplyBinary.run(["serve", "--repo", fixture.remote.path, "--branch", "main", "--interval", "soon"], in: fixture.root)

@@ -42,6 +42,7 @@ extension Serve {
                                   selfHeal: settings.selfHeal, reconciler: reconciler, state: state, logger: siteLogger, trust: trust,
                                   applyOptions: ApplyOptions(parallelism: settings.parallelism, failpoints: settings.failpoints))
             loop.destroyLimit = settings.destroyLimit
+            loop.trees = GitTreeCache(root: URL(fileURLWithPath: repository.path).appendingPathComponent("dcapply-trees").path)
             loop.leaderCheck = settings.leaderCheck
             guard let store = store as? PostgresStateStore, let balancer else { return FleetSite(name: site.name, path: site.path, loop: loop) }
             let leadership = PostgresSiteLeadership(sharing: store)

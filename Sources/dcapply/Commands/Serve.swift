@@ -119,6 +119,7 @@ struct Serve: AsyncParsableCommand {
                                   reconciler: reconciler, state: state, logger: logger, trust: trust,
                                   applyOptions: ApplyOptions(parallelism: parallelism, failpoints: try Failpoints.fromEnvironment()))
             loop.destroyLimit = destroy.allowDestroy ? nil : destroy.threshold
+            loop.trees = GitTreeCache(root: URL(fileURLWithPath: repository.path).appendingPathComponent("dcapply-trees").path)
             // On a shared PostgreSQL store, several controllers may follow the repository: one
             // leads the site, the others stand by (docs/operations.md).
             let leadership = (reconciler.store as? PostgresStateStore).map { store in
