@@ -13,6 +13,38 @@ struct PostgresRecoveryTests {
 
     static func database(of url: String) -> String { String(url.split(separator: "/").last?.split(separator: "?").first ?? "") }
 
+    /// A controller whose machine vanishes never closes its connections; the server ends them
+    /// (and so releases their locks) only as fast as its side of the socket notices. Every
+    /// session the store and the leadership open sets the keepalives, after a reconnect too.
+    @Test func everySessionAsksTheServerToNoticeADeadPeerWithinSeconds() throws {
+        let server = try PostgresServer.dedicated()
+        defer { server.stop() }
+        let url = try server.createDatabase()
+        let store = try PostgresStateStore.open(url, passwordFile: nil, environment: [:])
+        let leadership = PostgresSiteLeadership(sharing: store)
+        defer {
+            leadership.shutdown()
+            store.shutdown()
+        }
+        #expect(try leadership.tryLead())
+        let query = "SELECT string_agg(name || '=' || setting, ',' ORDER BY name) FROM pg_settings WHERE name LIKE 'tcp_%'"
+        let expected = "tcp_keepalives_count=3,tcp_keepalives_idle=2,tcp_keepalives_interval=1,tcp_user_timeout=5000"
+        #expect(try store.single("read the TCP settings", query).first?.decode(String.self) == expected)
+        // The leadership's own session (the one holding the leader lock), seen from the store's.
+        let leader = try #require(leadership.leadingSession)
+        #expect(try store.run("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND client_port IS NOT NULL", [.int(Int(leader))]).first?.decode(Int.self) == 1,
+                "the leader's session is a TCP one, where the settings apply")
+        try server.restart()
+        // The first calls after the restart find the session gone, then wait out the backoff.
+        var again: String?
+        let deadline = Date().addingTimeInterval(30)
+        while again == nil && Date() < deadline {
+            again = try? store.single("read the TCP settings", query).first?.decode(String.self)
+            if again == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(again == expected, "a reconnected session sets them again")
+    }
+
     @Test func theStoreAndTheLeadershipReconnectAfterARestartAndALostLockStopsTheApply() throws {
         let server = try PostgresServer.dedicated()
         defer { server.stop() }
