@@ -132,8 +132,10 @@ struct PostgresRecoveryTests {
         let tookOver = Mutex<Result<Bool, any Error>?>(nil)
         try old.transaction("write inside the old term") {
             try old.checkFence("write inside the old term")
+            // With a timeout it returns once the backend is gone, so its locks are free (under load
+            // a bare call returned before, and the new leader found the lock still held).
             let session = try #require(oldLeadership.leadingSession)
-            #expect(try server.psql(database, "SELECT pg_terminate_backend(\(session))") == "t\n")
+            #expect(try server.psql(database, "SELECT pg_terminate_backend(\(session), 10000)") == "t\n")
             let thread = Thread {
                 let result = Result { try newLeadership.tryLead() }  // not under the mutex: the test polls it meanwhile
                 tookOver.withLock { $0 = result }
