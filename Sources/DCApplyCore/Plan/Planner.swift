@@ -133,10 +133,13 @@ public struct Planner {
         changes.sort { ($0.action.phase, $0.resource, $0.replica ?? -1, $0.to ?? "", $0.actuator ?? "") < ($1.action.phase, $1.resource, $1.replica ?? -1, $1.to ?? "", $1.actuator ?? "") }
         let currentState = TargetState(nodes: Dictionary(uniqueKeysWithValues: observed.nodes.map { ($0.key, TargetState.NodeState(pool: current.nodes[$0.key]?.pool, powerState: $0.value.powerState)) }),
                                        workloads: current.workloads, storageTiers: current.storageTiers, grants: current.grants)
-        let currentDraw = PowerModel.draws(of: currentState, desired: desired, observed: observed).sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value }
+        // Sums in node name order (bit-identical on every run): `nodeNames` is sorted already,
+        // and a draw's keys are observed nodes, all in it.
+        func total(_ draws: [String: Double]) -> Double { nodeNames.reduce(0) { $0 + (draws[$1] ?? 0) } }
+        let currentDraw = total(PowerModel.draws(of: currentState, desired: desired, observed: observed))
         let targetDraw = PowerModel.draws(of: target, desired: desired, observed: observed)
         var plan = Plan(revision: revision, changes: changes, target: target, targetDrawW: targetDraw,
-                        energy: EnergyEstimate(currentW: currentDraw, plannedW: targetDraw.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value },
+                        energy: EnergyEstimate(currentW: currentDraw, plannedW: total(targetDraw),
                                                lowerBoundW: placement.lowerBoundW,
                                                poweredNodes: target.nodes.values.filter { $0.powerState == .on }.count,
                                                poweredNodesLowerBound: placement.lowerBoundNodes),
