@@ -98,11 +98,38 @@ extension ObservedState {
     /// SHA-256 of everything observed that placement reads, in a canonical order: two
     /// observations with the same digest plan alike.
     public var digest: String {
+        // One string, reserved, appended piece by piece (interpolating each line made a string
+        // per line); nodes ordered by name through their keys, not by copying every node.
         var text = ""
-        for node in sortedNodes {
-            text += "\(node.name)\t\(node.site)\t\(node.health.rawValue)\t\(node.powerState.rawValue)\t\(node.power.idleW)\t\(node.power.maxW)\n"
-            for (key, value) in node.labels.sorted(by: { $0.key < $1.key }) { text += "  label\t\(key)\t\(value)\n" }
-            for (key, value) in node.capacity.sorted(by: { $0.key < $1.key }) { text += "  capacity\t\(key)\t\(value)\n" }
+        text.reserveCapacity(nodes.count * 256)
+        for (_, key) in nodes.map({ ($0.value.name, $0.key) }).sorted(by: { $0.0 < $1.0 }) {
+            guard let node = nodes[key] else { continue }
+            text.append(node.name)
+            text.append("\t")
+            text.append(node.site)
+            text.append("\t")
+            text.append(node.health.rawValue)
+            text.append("\t")
+            text.append(node.powerState.rawValue)
+            text.append("\t")
+            text.append(node.power.idleW.description)
+            text.append("\t")
+            text.append(node.power.maxW.description)
+            text.append("\n")
+            for (key, value) in node.labels.sorted(by: { $0.key < $1.key }) {
+                text.append("  label\t")
+                text.append(key)
+                text.append("\t")
+                text.append(value)
+                text.append("\n")
+            }
+            for (key, value) in node.capacity.sorted(by: { $0.key < $1.key }) {
+                text.append("  capacity\t")
+                text.append(key)
+                text.append("\t")
+                text.append(value.description)
+                text.append("\n")
+            }
             if let gpu = node.gpu { text += "  gpu\t\(gpu.model)\t\(gpu.count)\t\(gpu.memoryGiB)\n" }
             for drive in node.drives.sorted(by: { $0.id < $1.id }) {
                 text += "  drive\t\(drive.id)\t\(drive.media.rawValue)\t\(drive.capacityTiB)\t\(drive.selfEncrypting)\n"

@@ -57,6 +57,7 @@ public enum PowerModel {
     public static func draws(of target: TargetState, desired: DesiredState, observed: ObservedState) -> [String: Double] {
         let used = usage(of: target, desired: desired, observed: observed)
         var draws: [String: Double] = [:]
+        draws.reserveCapacity(observed.nodes.count)
         for (name, node) in observed.nodes {
             let on = (target.nodes[name]?.powerState ?? node.powerState) == .on
             draws[name] = estimatedW(node, used: used[name] ?? [:], on: on)

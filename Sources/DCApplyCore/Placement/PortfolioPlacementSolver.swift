@@ -90,13 +90,18 @@ public struct PortfolioPlacementSolver: PlacementSolver {
         }
 
         // The improver moves only replicas new in this plan: on a replan, its default budget
-        // grows with them, not with the site (decision 313).
-        let seconds = solveTime ?? (input.current.workloads.isEmpty
-            ? Self.defaultSolveTime(nodes: input.observed.nodes.count)
-            : Self.defaultSolveTime(nodes: input.observed.nodes.count, newReplicas: Self.newReplicas(chosen.states, current: input.current)))
-        var improver = PackingImprover(model: chosen.model, states: chosen.states, current: input.current,
-                                       workBudget: Int(seconds * Double(Self.workPerSecond)))
-        var improved = improver.run()
+        // grows with them, not with the site (decision 313), and it sees only the workloads
+        // that have some; with none, it has nothing to move and is not made (decision 401).
+        var improved: (model: PlacementModel, states: [String: TargetState.WorkloadState])
+        if input.current.workloads.isEmpty {
+            let seconds = solveTime ?? Self.defaultSolveTime(nodes: input.observed.nodes.count)
+            var improver = PackingImprover(model: chosen.model, states: chosen.states, current: input.current,
+                                           workBudget: Int(seconds * Double(Self.workPerSecond)))
+            improved = improver.run()
+        } else {
+            improved = Self.improveReplan(chosen.model, states: chosen.states, current: input.current,
+                                          nodes: input.observed.nodes.count, solveTime: solveTime)
+        }
         // The improver may have freed room: place what is still missing, keeping the rest.
         if improved.states.values.contains(where: { $0.unplaced > 0 }) {
             let retryCurrent = TargetState(workloads: improved.states)

@@ -131,12 +131,19 @@ public struct Planner {
         }
 
         changes.sort { ($0.action.phase, $0.resource, $0.replica ?? -1, $0.to ?? "", $0.actuator ?? "") < ($1.action.phase, $1.resource, $1.replica ?? -1, $1.to ?? "", $1.actuator ?? "") }
-        let currentState = TargetState(nodes: Dictionary(uniqueKeysWithValues: observed.nodes.map { ($0.key, TargetState.NodeState(pool: current.nodes[$0.key]?.pool, powerState: $0.value.powerState)) }),
-                                       workloads: current.workloads, storageTiers: current.storageTiers, grants: current.grants)
-        let currentDraw = PowerModel.draws(of: currentState, desired: desired, observed: observed).sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value }
+        // Sums in node name order (bit-identical on every run): `nodeNames` is sorted already,
+        // and a draw's keys are observed nodes, all in it.
+        func total(_ draws: [String: Double]) -> Double { nodeNames.reduce(0) { $0 + (draws[$1] ?? 0) } }
+        // What the nodes draw now: the applied replicas on each observed node in its observed
+        // power state, summed without building a state and a draw per node (decision 403).
+        let currentUse = PowerModel.usage(of: TargetState(workloads: current.workloads), desired: desired, observed: observed)
+        let currentDraw = nodeNames.reduce(0.0) { sum, name in
+            guard let node = observed.nodes[name] else { return sum }
+            return sum + PowerModel.estimatedW(node, used: currentUse[name] ?? [:], on: node.powerState == .on)
+        }
         let targetDraw = PowerModel.draws(of: target, desired: desired, observed: observed)
         var plan = Plan(revision: revision, changes: changes, target: target, targetDrawW: targetDraw,
-                        energy: EnergyEstimate(currentW: currentDraw, plannedW: targetDraw.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value },
+                        energy: EnergyEstimate(currentW: currentDraw, plannedW: total(targetDraw),
                                                lowerBoundW: placement.lowerBoundW,
                                                poweredNodes: target.nodes.values.filter { $0.powerState == .on }.count,
                                                poweredNodesLowerBound: placement.lowerBoundNodes),
@@ -202,9 +209,14 @@ public struct Planner {
             return text
         }
         func domains(_ nodes: [String], _ key: String) -> Set<String> { Set(nodes.map { observed.nodes[$0]?.labels[key] ?? $0 }) }
+        // Members by pool in one pass over the nodes, not one pass per pool.
+        var membersOf: [String: [String]] = [:]
+        for (node, state) in target.nodes {
+            if let pool = state.pool { membersOf[pool, default: []].append(node) }
+        }
         for (name, pool) in desired.pools {
             guard let policy = desired.policy(pool.redundancy) else { continue }
-            let members = target.nodes.filter { $0.value.pool == name }.keys.sorted()
+            let members = (membersOf[name] ?? []).sorted()
             lines[ResourceAddress(.hardwarePool, name)] = describe(members.map { domains([$0], policy.failureDomain) }, policy: policy, noun: "node")
         }
         for (name, workload) in desired.workloads {
