@@ -339,10 +339,14 @@ struct WorkloadPlacer {
                 if sorted, let best, best.key.0 == 0, (rank, slack) > (best.key.1, best.key.2) { break }
                 // Capacity, use and reservation are the bucket's: the same check for every node.
                 guard Self.fits(demand, buckets[bucket], respectReservations: respectReservations) else { continue }
+                // Its rows, read once: every node of the bucket has them (decision 383).
+                let capacity = buckets[bucket].capacity, used = buckets[bucket].used
                 for node in buckets[bucket].nodes where !wholeNode[node] {
                     let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
                     if let best, !(key < best.key) { continue }
-                    guard takes(node, key: key, demand: demand, spread: spread, respectReservations: respectReservations) else { continue }
+                    // `takes` with its capacity check already passed for the bucket above.
+                    guard SpreadRule.allows(placed: key.3, limit: spread.limit),
+                          model.powerFits(node, adding: demand, capacity: capacity, usage: used) else { continue }
                     best = (key, node)
                     // Later nodes of the bucket have the same rank, slack and a later name.
                     if key.0 == 0 && key.3 == 0 { break }
