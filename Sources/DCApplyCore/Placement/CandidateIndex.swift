@@ -53,9 +53,39 @@ struct CandidateIndex {
     private var bucketOf: [Int]
     /// Per pool: its classes of empty members.
     private var classesOfPool: [[Int]] = []
-    /// Per class: its nodes in index (name) order, and the position of the first still empty.
+    /// Per class: its nodes in index (name) order, and the position of the first still empty
+    /// (moved on as soon as that node is taken: ``markBusy(_:pool:model:reserved:)``).
     private var classNodes: [[Int]] = []
     private var head: [Int] = []
+    /// Per node: its class while it is counted as empty, else -1.
+    private var classOfNode: [Int32]
+    /// Classes of one pool with the same power rank and capacity: their first empty nodes
+    /// share the ranking's slack, so one test passes over all of them (decision 381).
+    struct EmptyGroup {
+        let rank: Int
+        let capacity: [Double]
+        /// The first empty node of each of its classes that has one, in no particular order.
+        fileprivate(set) var heads: [Int] = []
+        /// The class of each entry of `heads`.
+        fileprivate var headClass: [Int] = []
+    }
+
+    private struct GroupKey: Hashable {
+        let pool: Int
+        let rank: Int
+        let capacity: [Double]
+    }
+
+    /// The groups of empty classes, and per pool the groups it has.
+    private(set) var groups: [EmptyGroup] = []
+    private var groupsOfPool: [[Int]] = []
+    /// Per class: its group, and the position of its first empty node in the group's `heads`
+    /// (-1 once it has none).
+    private var classGroup: [Int] = []
+    private var classSlot: [Int] = []
+    /// Per bucket: listed in its pool's `bucketsOfPool` (an emptied bucket leaves the list
+    /// until a node enters it again).
+    private var listed: [Bool] = []
     /// Per node: still counted as empty in its class.
     private var empty: [Bool]
     /// Per pool: the fewest GPUs any of its workloads asks for per replica (0: some ask for none).
@@ -67,6 +97,7 @@ struct CandidateIndex {
     init(model: PlacementModel, reserved: [[Double]]) {
         empty = Array(repeating: false, count: model.nodes.count)
         bucketOf = Array(repeating: -1, count: model.nodes.count)
+        classOfNode = Array(repeating: -1, count: model.nodes.count)
         var least: [String: Double] = [:]
         for workload in model.desired.workloads.values {
             let gpus = workload.resources["gpus"] ?? 0
@@ -78,6 +109,8 @@ struct CandidateIndex {
         }
         bucketsOfPool = Array(repeating: [], count: poolIDs.count)
         classesOfPool = Array(repeating: [], count: poolIDs.count)
+        groupsOfPool = Array(repeating: [], count: poolIDs.count)
+        var groupOf: [GroupKey: Int] = [:]
         let domainKeys = model.domainIDs.keys.sorted()
         let domainColumns = domainKeys.map { model.domainIDs[$0] ?? [] }
         var classOf: [ClassKey: Int] = [:]
@@ -103,10 +136,60 @@ struct CandidateIndex {
                 classNodes.append([])
                 head.append(0)
                 classesOfPool[pool].append(position)
+                let rank = model.on[node] ? 0 : (model.observedOn[node] ? 1 : 2)
+                let groupKey = GroupKey(pool: pool, rank: rank, capacity: model.capacityDense[node])
+                let group: Int
+                if let existing = groupOf[groupKey] {
+                    group = existing
+                } else {
+                    group = groups.count
+                    groupOf[groupKey] = group
+                    groups.append(EmptyGroup(rank: rank, capacity: groupKey.capacity))
+                    groupsOfPool[pool].append(group)
+                }
+                classGroup.append(group)
+                classSlot.append(groups[group].heads.count)
+                groups[group].heads.append(node)
+                groups[group].headClass.append(position)
             }
             classNodes[position].append(node)
+            classOfNode[node] = Int32(position)
             empty[node] = true
         }
+    }
+
+    /// The id of pool `name`, if it has members or workloads.
+    func poolID(_ name: String) -> Int? { poolIDs[name] }
+
+    /// The groups of empty classes of `pool` (an id of ``poolID(_:)``).
+    func emptyGroups(pool: Int) -> [Int] { groupsOfPool[pool] }
+
+    /// Empty `node` is taken: its class's first empty node moves on, in its group too.
+    private mutating func leaveClass(_ node: Int) {
+        let position = Int(classOfNode[node])
+        classOfNode[node] = -1
+        guard position >= 0 else { return }
+        let nodes = classNodes[position]
+        var first = head[position]
+        guard first < nodes.count, nodes[first] == node else { return }
+        while first < nodes.count, !empty[nodes[first]] { first += 1 }
+        head[position] = first
+        let group = classGroup[position], slot = classSlot[position]
+        if first < nodes.count {
+            groups[group].heads[slot] = nodes[first]
+            return
+        }
+        // The class has no empty node left: the group's last entry takes its slot.
+        let last = groups[group].heads.count - 1
+        if slot != last {
+            let moved = groups[group].headClass[last]
+            groups[group].heads[slot] = groups[group].heads[last]
+            groups[group].headClass[slot] = moved
+            classSlot[moved] = slot
+        }
+        groups[group].heads.removeLast()
+        groups[group].headClass.removeLast()
+        classSlot[position] = -1
     }
 
     /// Puts busy `node` into the bucket of what it has and holds now, in index order.
@@ -120,6 +203,10 @@ struct CandidateIndex {
             bucket = buckets.count
             bucketOfKey[key] = bucket
             buckets.append(Bucket(pool: pool, rank: rank, capacity: key.capacity, used: key.used, reserved: reserved))
+            listed.append(false)
+        }
+        if !listed[bucket] {
+            listed[bucket] = true
             bucketsOfPool[pool].append(bucket)
         }
         let position = Self.position(of: node, in: buckets[bucket].nodes)
@@ -147,15 +234,26 @@ struct CandidateIndex {
         bucketOf[node] = -1
     }
 
-    /// The buckets of busy members of `pool` that could still take a new single-node replica,
-    /// and the first empty node of each class. Empties the buckets whose nodes can take
-    /// nothing more (capacity only grows used within one placement); their nodes are reported
-    /// by ``takeDropped()``.
-    mutating func candidates(pool name: String, model: PlacementModel) -> (buckets: [Int], empty: [Int]) {
-        guard let pool = poolIDs[name] else { return ([], []) }
+    /// The buckets of busy members of `pool` (an id of ``poolID(_:)``) that could still take a
+    /// new single-node replica, into `live` (emptied first). Buckets left empty leave the
+    /// pool's list, and those whose nodes can take nothing more (capacity only grows used
+    /// within one placement) are emptied; their nodes are reported by ``takeDropped()``. The
+    /// first empty node of each class is in ``groups`` (``emptyGroups(pool:)``), kept up to
+    /// date as nodes are taken.
+    mutating func liveBuckets(pool: Int, model: PlacementModel, into live: inout [Int]) {
+        live.removeAll(keepingCapacity: true)
         let least = leastGPUs[pool]
-        var live: [Int] = []
-        for bucket in bucketsOfPool[pool] where !buckets[bucket].nodes.isEmpty {
+        var list = bucketsOfPool[pool]
+        bucketsOfPool[pool] = []
+        var kept = 0
+        for position in list.indices {
+            let bucket = list[position]
+            if buckets[bucket].nodes.isEmpty {
+                listed[bucket] = false
+                continue
+            }
+            list[kept] = bucket
+            kept += 1
             if least > 0, let g = model.gpuKey,
                buckets[bucket].capacity[g] - buckets[bucket].used[g] < least - Tolerance.capacity {
                 for node in buckets[bucket].nodes {
@@ -167,19 +265,14 @@ struct CandidateIndex {
             }
             live.append(bucket)
         }
-        var heads: [Int] = []
-        for position in classesOfPool[pool] {
-            var first = head[position]
-            while first < classNodes[position].count, !empty[classNodes[position][first]] { first += 1 }
-            head[position] = first
-            if first < classNodes[position].count { heads.append(classNodes[position][first]) }
-        }
-        return (live, heads)
+        list.removeLast(list.count - kept)
+        bucketsOfPool[pool] = list
     }
 
     /// The busy members dropped for lack of GPUs since the last call.
     mutating func takeDropped() -> [Int] {
-        defer { dropped.removeAll(keepingCapacity: true) }
+        guard !dropped.isEmpty else { return [] }
+        defer { dropped = [] }
         return dropped
     }
 
@@ -201,6 +294,7 @@ struct CandidateIndex {
         guard let name, let pool = poolIDs[name] else { return }
         if empty[node] {
             empty[node] = false
+            leaveClass(node)
         } else {
             guard bucketOf[node] >= 0 else { return }
             leaveBucket(node)

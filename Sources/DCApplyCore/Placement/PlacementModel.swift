@@ -52,6 +52,10 @@ struct PlacementModel {
     let observedOn: [Bool]
     /// Per node: ``ObservedNode/gpuCount``.
     let gpuCount: [Int]
+    /// Per node: its power rating (``ObservedNode/power``), dense: the draw reads these, not
+    /// the node (decision 383).
+    private let idleW: [Double]
+    private let maxW: [Double]
 
     init(desired: DesiredState, observed: ObservedState) {
         self.desired = desired
@@ -122,6 +126,8 @@ struct PlacementModel {
         healthy = nodes.map { HealthRule.takesNew($0.health) }
         observedOn = nodes.map { $0.powerState == .on }
         gpuCount = nodes.map(\.gpuCount)
+        idleW = nodes.map(\.power.idleW)
+        maxW = nodes.map(\.power.maxW)
         for position in nodes.indices { rackDrawDense[rackID[position]] += drawW(position) }
         var byName: [String: Double] = [:]
         for (id, name) in names.enumerated() { byName[name] = rackDrawDense[id] }
@@ -131,22 +137,34 @@ struct PlacementModel {
     /// The draw of `node`, on, with `demand` (dense: key position, amount) added to what it
     /// uses: the contract's estimate (``PowerModel``) on the dense mirrors, bit for bit.
     func drawW(_ node: Int, adding demand: [(Int, Double)]) -> Double {
-        let power = nodes[node].power
-        let capacity = capacityDense[node], usage = usedDense[node]
+        drawW(node, adding: demand, capacity: capacityDense[node], usage: usedDense[node])
+    }
+
+    /// ``drawW(_:adding:)`` with the node's `capacity` and `usage` rows given by the caller
+    /// (equal to `capacityDense[node]` and `usedDense[node]`: a candidate bucket's rows).
+    private func drawW(_ node: Int, adding demand: [(Int, Double)], capacity: [Double], usage: [Double]) -> Double {
         let gpu = gpuKey.flatMap { capacity[$0] > 0 ? $0 : nil }
         let utilisation = PowerModel.utilisation(gpu: gpu, keys: capacity.indices, capacity: { capacity[$0] }, used: { k in
             var used = usage[k]
             for (key, amount) in demand where key == k { used += amount }
             return used
         })
-        return PowerModel.drawW(idleW: power.idleW, maxW: power.maxW, utilisation: utilisation)
+        return PowerModel.drawW(idleW: idleW[node], maxW: maxW[node], utilisation: utilisation)
     }
 
     /// ``powerFits(_:newUsage:)`` for `demand` added to what the node uses, without building maps.
     func powerFits(_ node: Int, adding demand: [(Int, Double)]) -> Bool {
+        powerFits(node, adding: demand, capacity: capacityDense[node], usage: usedDense[node])
+    }
+
+    /// ``powerFits(_:adding:)`` with the node's `capacity` and `usage` rows given by the caller,
+    /// equal to `capacityDense[node]` and `usedDense[node]` (a candidate bucket's rows, read
+    /// once per bucket instead of once per node): the same arithmetic (decision 383).
+    func powerFits(_ node: Int, adding demand: [(Int, Double)], capacity: [Double], usage: [Double]) -> Bool {
         let id = rackID[node]
         guard let cap = rackCapDense[id] else { return true }
-        let delta = drawW(node, adding: demand) - drawW(node)
+        let now = on[node] ? drawW(node, adding: [], capacity: capacity, usage: usage) : 0
+        let delta = drawW(node, adding: demand, capacity: capacity, usage: usage) - now
         return RackCapRule.allows(projectedW: rackDrawDense[id] + delta, capW: cap)
     }
 
@@ -189,11 +207,10 @@ struct PlacementModel {
     /// The draw of `node` on and taken whole (all its capacity used): `drawW(node, used:
     /// capacity, on: true)` from the dense mirrors, bit for bit.
     func wholeDrawW(_ node: Int) -> Double {
-        let power = nodes[node].power
         let capacity = capacityDense[node]
         let gpu = gpuKey.flatMap { capacity[$0] > 0 ? $0 : nil }
         let utilisation = PowerModel.utilisation(gpu: gpu, keys: capacity.indices, capacity: { capacity[$0] }, used: { capacity[$0] })
-        return PowerModel.drawW(idleW: power.idleW, maxW: power.maxW, utilisation: utilisation)
+        return PowerModel.drawW(idleW: idleW[node], maxW: maxW[node], utilisation: utilisation)
     }
 
     /// Whether giving `node` the usage `newUsage` (and turning it on) keeps its rack within its cap.

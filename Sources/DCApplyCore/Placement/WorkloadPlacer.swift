@@ -33,6 +33,9 @@ struct WorkloadPlacer {
     /// Per node: no reservation holds it (``freeWhole(_:respectReservations:)``'s test, kept
     /// up to date in ``reserve(_:on:sign:)``); empty while nothing is reserved.
     private var unreservedFlags: [Bool] = []
+    /// Buffers ``chooseNode(_:demand:spread:)`` reuses from one replica to the next.
+    private var liveBuffer: [Int] = []
+    private var orderBuffer: [(rank: Int, slack: Double, bucket: Int)] = []
 
     init(model: PlacementModel, current: TargetState, keepEverythingFirst: Bool = false, explainsUnplaced: Bool = true) {
         self.model = model
@@ -168,6 +171,7 @@ struct WorkloadPlacer {
         let demand = model.denseDemand(workload.resources)
 
         var placed: [ReplicaPlacement] = []
+        let gangCheck = gangSize > 1 ? gangDemand(workload) : nil
         // Keep what still satisfies every constraint.
         for replica in (current.workloads[name]?.replicas ?? []).sorted(by: { $0.index < $1.index }) where replica.index < workload.replicas {
             let nodes = replica.nodes.compactMap { model.index[$0] }
@@ -175,7 +179,7 @@ struct WorkloadPlacer {
                   nodes.allSatisfy({ model.pool[$0] == workload.pool && HealthRule.keeps(model.nodes[$0].health) }),
                   spread.allows(spread.domains(nodes)) else { continue }
             if gangSize > 1 {
-                guard gangFits(nodes, workload) else { continue }
+                guard let gangCheck, gangFits(nodes, gangCheck) else { continue }
                 commitGang(nodes)
             } else {
                 guard let node = nodes.first, model.canPlace(demand, on: node) else { continue }
@@ -260,15 +264,26 @@ struct WorkloadPlacer {
             && (!respectReservations || reserved.isEmpty || reserved[node].allSatisfy { $0 <= Tolerance.capacity })
     }
 
-    private func gangFits(_ nodes: [Int], _ workload: Workload) -> Bool {
-        gangFitsBeforePower(nodes, workload) && model.powerFitsWhole(nodes)
+    private func gangFits(_ nodes: [Int], _ demand: GangDemand) -> Bool {
+        gangFitsBeforePower(nodes, demand) && model.powerFitsWhole(nodes)
     }
 
     /// ``gangFits(_:_:)`` without rack power: free and whole, colocated, covering the replica.
-    private func gangFitsBeforePower(_ nodes: [Int], _ workload: Workload) -> Bool {
+    private func gangFitsBeforePower(_ nodes: [Int], _ demand: GangDemand) -> Bool {
         nodes.allSatisfy { freeWhole($0, respectReservations: false) }
-            && GangRule.colocated(nodes, colocate: workload.colocate, model: model)
-            && GangRule.covers(nodes, workload, model: model)
+            && demand.colocated(nodes, model: model)
+            && demand.covers(nodes, model: model)
+    }
+
+    /// The gang checks of `workload`, with the `colocate` key's flags of this run.
+    private func gangDemand(_ workload: Workload) -> GangDemand {
+        GangDemand(workload, model: model, inDomain: workload.colocate.flatMap { inDomainByKey[$0] })
+    }
+
+    /// Whether one more replica may go into the domain of each of `nodes`:
+    /// `spread.allows(spread.domains(nodes))` without building a set.
+    private static func spreadAllows(_ nodes: [Int], _ spread: DomainSpread) -> Bool {
+        nodes.allSatisfy { spread.allows(node: $0) }
     }
 
 
@@ -284,16 +299,36 @@ struct WorkloadPlacer {
     /// new domain and the next bucket comes later in rank and slack (decision 291): no node
     /// there can win. A bucket that cannot take the replica is passed over (decision 292).
     private mutating func chooseNode(_ workload: Workload, demand: [(Int, Double)], spread: DomainSpread) -> [Int]? {
-        let wantsNewDomain = spread.minDomains > spread.used
-        guard let found = candidates?.candidates(pool: workload.pool, model: model) else { return nil }
+        guard let pool = candidates?.poolID(workload.pool) else { return nil }
+        // The live buckets into a buffer kept between calls (decision 380).
+        var live = liveBuffer
+        liveBuffer = []
+        candidates?.liveBuckets(pool: pool, model: model, into: &live)
         // A member the index stops looking at is no longer offered to gangs either.
-        for node in candidates?.takeDropped() ?? [] { leaveGangIndexes(node) }
+        if let dropped = candidates?.takeDropped() { for node in dropped { leaveGangIndexes(node) } }
         let buckets = candidates?.buckets ?? []
-        var order = found.buckets.map { bucket in
-            (rank: buckets[bucket].rank, slack: Self.slack(demand, capacity: buckets[bucket].capacity, usage: buckets[bucket].used), bucket: bucket)
+        var order = orderBuffer
+        orderBuffer = []
+        order.removeAll(keepingCapacity: true)
+        for bucket in live {
+            order.append((rank: buckets[bucket].rank, slack: Self.slack(demand, capacity: buckets[bucket].capacity, usage: buckets[bucket].used), bucket: bucket))
         }
         let sorted = !order.contains { $0.slack.isNaN }
         if sorted { order.sort { ($0.rank, $0.slack) < ($1.rank, $1.slack) } }
+        let node = bestNode(demand: demand, spread: spread, order: order, sorted: sorted, buckets: buckets,
+                            groups: candidates?.groups ?? [], groupIDs: candidates?.emptyGroups(pool: pool) ?? [])
+        liveBuffer = live
+        orderBuffer = order
+        return node.map { [$0] }
+    }
+
+    /// ``chooseNode(_:demand:spread:)``'s search, reading the index without changing anything:
+    /// the live buckets in `order` (by rank and slack when `sorted`), then the first empty
+    /// node of each class, group by group (decision 381).
+    private func bestNode(demand: [(Int, Double)], spread: DomainSpread, order: [(rank: Int, slack: Double, bucket: Int)], sorted: Bool,
+                          buckets: [CandidateIndex.Bucket], groups: [CandidateIndex.EmptyGroup], groupIDs: [Int]) -> Int? {
+        let wantsNewDomain = spread.minDomains > spread.used
+        let wholeNode = model.wholeNode
         for respectReservations in [true, false] {
             if !respectReservations && reserved.isEmpty { break }  // the same search again
             // Nodes are indexed in name order, so the index breaks ties as the name would.
@@ -304,25 +339,36 @@ struct WorkloadPlacer {
                 if sorted, let best, best.key.0 == 0, (rank, slack) > (best.key.1, best.key.2) { break }
                 // Capacity, use and reservation are the bucket's: the same check for every node.
                 guard Self.fits(demand, buckets[bucket], respectReservations: respectReservations) else { continue }
-                for node in buckets[bucket].nodes where !model.wholeNode[node] {
+                // Its rows, read once: every node of the bucket has them (decision 383).
+                let capacity = buckets[bucket].capacity, used = buckets[bucket].used
+                for node in buckets[bucket].nodes where !wholeNode[node] {
                     let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
                     if let best, !(key < best.key) { continue }
-                    guard takes(node, key: key, demand: demand, spread: spread, respectReservations: respectReservations) else { continue }
+                    // `takes` with its capacity check already passed for the bucket above.
+                    guard SpreadRule.allows(placed: key.3, limit: spread.limit),
+                          model.powerFits(node, adding: demand, capacity: capacity, usage: used) else { continue }
                     best = (key, node)
                     // Later nodes of the bucket have the same rank, slack and a later name.
                     if key.0 == 0 && key.3 == 0 { break }
                 }
             }
-            // The first empty node of each class; its slack only when its rank could win.
-            for node in found.empty where !model.wholeNode[node] {
-                if let best, best.key.0 == 0, powerRank(node) > best.key.1 { continue }
-                let slack = Self.slack(demand, capacity: model.capacityDense[node], usage: model.usedDense[node])
-                let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
-                if let best, !(key < best.key) { continue }
-                guard takes(node, key: key, demand: demand, spread: spread, respectReservations: respectReservations) else { continue }
-                best = (key, node)
+            // The first empty node of each class; its slack only when its rank could win. The
+            // classes of a group share power rank, capacity and (nothing used) slack: a group
+            // whose rank and slack come after the best's, which keeps spread, is passed over.
+            for group in groupIDs {
+                guard let first = groups[group].heads.first else { continue }
+                if let best, best.key.0 == 0, groups[group].rank > best.key.1 { continue }
+                let slack = Self.slack(demand, capacity: model.capacityDense[first], usage: model.usedDense[first])
+                if let best, best.key.0 == 0, (groups[group].rank, slack) > (best.key.1, best.key.2) { continue }
+                for node in groups[group].heads where !wholeNode[node] {
+                    if let best, best.key.0 == 0, powerRank(node) > best.key.1 { continue }
+                    let key = rankKey(node, slack: slack, spread: spread, wantsNewDomain: wantsNewDomain)
+                    if let best, !(key < best.key) { continue }
+                    guard takes(node, key: key, demand: demand, spread: spread, respectReservations: respectReservations) else { continue }
+                    best = (key, node)
+                }
             }
-            if let best { return [best.node] }
+            if let best { return best.node }
         }
         return nil
     }
@@ -375,6 +421,7 @@ struct WorkloadPlacer {
     /// any that would push its rack over its cap (decisions 370, 371).
     private mutating func chooseGang(_ workload: Workload, size: Int, members: [Int], spread: DomainSpread) -> [Int]? {
         let gang = gangIndexes[gangIndex(pool: workload.pool, colocate: workload.colocate)]
+        let demand = gangDemand(workload)
         for respectReservations in [true, false] {
             if !respectReservations && reserved.isEmpty { break }  // the same search again
             // Sets around rack caps only when no domain's first set fits (decision 371).
@@ -396,15 +443,15 @@ struct WorkloadPlacer {
                     }
                     // Take nodes already on first, then by name, skipping any that break spread.
                     var chosen = firstFree(gang, slot: slot, size: size, spread: spread, respectReservations: respectReservations, withinRackCaps: false)
-                    guard chosen.count == size, spread.allows(spread.domains(chosen)) else { continue }
-                    if !gangFits(chosen, workload) {
+                    guard chosen.count == size, Self.spreadAllows(chosen, spread) else { continue }
+                    if !gangFits(chosen, demand) {
                         // Only a rack cap stops that set: the same nodes in the same order again,
                         // each taken only while its rack keeps within its cap (decision 370).
-                        guard gangFitsBeforePower(chosen, workload) else { continue }
+                        guard gangFitsBeforePower(chosen, demand) else { continue }
                         stoppedByPower = true
                         guard aroundCaps else { continue }
                         chosen = firstFree(gang, slot: slot, size: size, spread: spread, respectReservations: respectReservations, withinRackCaps: true)
-                        guard chosen.count == size, spread.allows(spread.domains(chosen)), gangFits(chosen, workload) else { continue }
+                        guard chosen.count == size, Self.spreadAllows(chosen, spread), gangFits(chosen, demand) else { continue }
                     }
                     let key = (chosen.reduce(0) { $0 + powerRank($1) }, slot)
                     if best.map({ key < $0.key }) ?? true { best = (key, chosen) }
@@ -425,8 +472,8 @@ struct WorkloadPlacer {
     private func firstFree(_ gang: GangIndex, slot: Int, size: Int, spread: DomainSpread, respectReservations: Bool, withinRackCaps: Bool) -> [Int] {
         var chosen: [Int] = []
         gang.forEachFree(slot: slot, skip: { respectReservations && !unreserved($0) }) { node in
-            let added = spread.domains([node]).subtracting(spread.domains(chosen))
-            guard spread.allows(added) else { return false }
+            // Its domain is new to the set and full: `spread.allows` of the domains it adds.
+            if spread.spreads, !spread.allows(node: node), !chosen.contains(where: { spread.ids[$0] == spread.ids[node] }) { return false }
             if withinRackCaps && !model.powerFitsWhole(chosen + [node]) { return false }
             chosen.append(node)
             return chosen.count == size
