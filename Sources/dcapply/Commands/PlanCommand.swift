@@ -25,9 +25,6 @@ struct PlanCommand: AsyncParsableCommand {
             let pipeline = try Pipeline(options: options, solver: solver)
             let site = try await pipeline.load(manifests.paths)
             let plan = try pipeline.plan(site)
-            // The site and the plan are not freed at the end of the command, only at exit.
-            KeptUntilExit.keep(site)
-            KeptUntilExit.keep(plan)
             let paths = manifests.paths.joined(separator: " ")
             Output.print(pipeline.render(plan, site: site, command: out.map { "dcapply apply --plan \($0) \(paths)" } ?? "dcapply apply \(paths)"))
             // Say now what apply would refuse (at its default threshold), not only at apply time.
