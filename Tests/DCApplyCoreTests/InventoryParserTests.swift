@@ -185,6 +185,17 @@ import Testing
         Case("duplicate key in a node",
              header + "nodes:\n  - name: a\n    name: b\n",
              [#"inventory.yaml:5:5: error: nodes[0].name: duplicate key "name"; first at line 4, column 5"#]),
+        // Mappings of 16 keys and more find a repeated key through an index (decision 392):
+        // the first, the 16th and the 20th key repeated after 20 distinct ones.
+        Case("duplicate keys in a mapping of 20 labels",
+             header + "nodes:\n  - name: a\n    labels:\n" + (1...20).map { "      k\($0): v\n" }.joined()
+                + "      k1: again\n      k16: again\n      k20: again\n",
+             [#"inventory.yaml:26:7: error: nodes[0].labels.k1: duplicate key "k1"; first at line 6, column 7"#,
+              #"inventory.yaml:27:7: error: nodes[0].labels.k16: duplicate key "k16"; first at line 21, column 7"#,
+              #"inventory.yaml:28:7: error: nodes[0].labels.k20: duplicate key "k20"; first at line 25, column 7"#]),
+        Case("a duplicate key as the 16th key of a mapping",
+             header + "nodes:\n  - name: a\n    labels:\n" + (1...15).map { "      k\($0): v\n" }.joined() + "      k15: again\n",
+             [#"inventory.yaml:21:7: error: nodes[0].labels.k15: duplicate key "k15"; first at line 20, column 7"#]),
     ]
 
     @Test(arguments: errorCases)

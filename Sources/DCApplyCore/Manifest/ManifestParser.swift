@@ -56,7 +56,8 @@ public struct ManifestParser {
             diagnostics.append(.error("a manifest must be a mapping with apiVersion, kind, metadata and spec, got \(describe(root))", at: document.start))
             return
         }
-        let kinds = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+        // Spelt out only for a message (it was built for every document).
+        var kinds: String { Kind.allCases.map(\.rawValue).joined(separator: ", ") }
         guard let kindNode = root.field("kind") else {
             let present = root.entries.first { $0.key == "kind" }?.value
             diagnostics.append(.error(present == nil ? "required field is missing (one of \(kinds))" : "expected one of \(kinds), got nothing (null)",

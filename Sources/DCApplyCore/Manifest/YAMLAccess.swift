@@ -31,14 +31,18 @@ extension YAMLNode {
     var textList: [String] { elements.compactMap(\.text) }
 
     var textMap: [String: String] {
+        guard case .mapping(let mapping) = self else { return [:] }
         var map: [String: String] = [:]
-        for (key, value) in entries { map[key] = value.text ?? "" }
+        map.reserveCapacity(mapping.pairs.count)
+        for pair in mapping.pairs { map[pair.key.text] = pair.value.text ?? "" }
         return map
     }
 
     var numberMap: [String: Double] {
+        guard case .mapping(let mapping) = self else { return [:] }
         var map: [String: Double] = [:]
-        for (key, value) in entries { if let number = value.number { map[key] = number } }
+        map.reserveCapacity(mapping.pairs.count)
+        for pair in mapping.pairs { if let number = pair.value.number { map[pair.key.text] = number } }
         return map
     }
 }

@@ -19,8 +19,30 @@ struct YAMLComposer {
         var pendingKey: YAMLScalar?
         /// Set when the key at hand was not a scalar: its value is skipped.
         var skipValue = false
-        var seenKeys: [String: (Int, Int)] = [:]
+        /// Where each key of a large mapping sits in `pairs` (built once it has
+        /// ``Frame/indexThreshold`` pairs; a small mapping's keys are found by a scan).
+        var keyIndex: [String: Int] = [:]
         var size = 1
+
+        static let indexThreshold = 16
+
+        /// The earlier pair with this key, if any.
+        func firstPair(withKey key: String) -> YAMLScalar? {
+            if pairs.count < Self.indexThreshold {
+                for pair in pairs where pair.key.text == key { return pair.key }
+                return nil
+            }
+            return keyIndex[key].map { pairs[$0].key }
+        }
+
+        mutating func appendPair(_ key: YAMLScalar, _ value: YAMLNode) {
+            pairs.append((key, value))
+            if pairs.count == Self.indexThreshold {
+                for (index, pair) in pairs.enumerated() { keyIndex[pair.key.text] = index }
+            } else if pairs.count > Self.indexThreshold {
+                keyIndex[key.text] = pairs.count - 1
+            }
+        }
 
         /// The step from this collection to the child being built: its key, or `[index]`.
         var segment: String? {
@@ -65,10 +87,22 @@ struct YAMLComposer {
             /// Hands a finished node to its parent (or makes it the root).
             func deliver(_ node: YAMLNode, size: Int, anchor: String?) {
                 if let anchor { anchors[anchor] = (node, size) }
-                guard var parent = stack.popLast() else {
+                guard !stack.isEmpty else {
                     root = node
                     return
                 }
+                // The parent is changed in place: a Frame is not moved out and back per value.
+                let top = stack.count - 1
+                if let (key, first) = updateParent(&stack[top], node, size: size) {
+                    let path = (fieldPath(Array(stack[..<top])) + [key.text]).joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+                    diagnostics.append(.error("duplicate key \(quoted(key.text)); first at line \(first.line), column \(first.column)",
+                                              at: at(key.line, key.column), field: path))
+                }
+            }
+
+            /// Adds the node to its parent; returns the key and its first occurrence when the
+            /// key is a duplicate (the caller reports it: the stack is borrowed here).
+            func updateParent(_ parent: inout Frame, _ node: YAMLNode, size: Int) -> (key: YAMLScalar, first: YAMLScalar)? {
                 parent.size = min(parent.size &+ size, Int.max / 2)
                 switch parent.kind {
                 case .sequence:
@@ -78,13 +112,10 @@ struct YAMLComposer {
                         parent.skipValue = false
                     } else if let key = parent.pendingKey {
                         parent.pendingKey = nil
-                        if let first = parent.seenKeys[key.text] {
-                            let path = (fieldPath(stack) + [key.text]).joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
-                            diagnostics.append(.error("duplicate key \(quoted(key.text)); first at line \(first.0), column \(first.1)",
-                                                      at: at(key.line, key.column), field: path))
+                        if let first = parent.firstPair(withKey: key.text) {
+                            return (key, first)
                         } else {
-                            parent.seenKeys[key.text] = (key.line, key.column)
-                            parent.pairs.append((key, node))
+                            parent.appendPair(key, node)
                         }
                     } else if case .scalar(let key) = node {
                         parent.pendingKey = key
@@ -93,7 +124,7 @@ struct YAMLComposer {
                         parent.skipValue = true
                     }
                 }
-                stack.append(parent)
+                return nil
             }
 
             while true {
@@ -139,7 +170,9 @@ struct YAMLComposer {
                     case YAML_FOLDED_SCALAR_STYLE: style = .folded
                     default: style = .plain
                     }
-                    if string(scalar.tag) == "tag:yaml.org,2002:str" { style = .doubleQuoted }  // `!!str 8` is a string
+                    if let tag = scalar.tag, Self.isStringTag(tag) {
+                        style = .doubleQuoted  // `!!str 8` is a string
+                    }
                     documentSize += 1
                     deliver(.scalar(YAMLScalar(text: text, style: style, line: line, column: column)), size: 1, anchor: string(scalar.anchor))
                 case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
@@ -179,6 +212,17 @@ struct YAMLComposer {
             }
         }
         return (documents, diagnostics)
+    }
+}
+
+extension YAMLComposer {
+    private static let stringTag = Array("tag:yaml.org,2002:str".utf8)
+
+    /// Whether libyaml's NUL-terminated tag is `tag:yaml.org,2002:str` (compared in place:
+    /// most scalars have no tag, and a tag need not become a String).
+    static func isStringTag(_ tag: UnsafePointer<yaml_char_t>) -> Bool {
+        for (offset, byte) in stringTag.enumerated() where tag[offset] != byte { return false }
+        return tag[stringTag.count] == 0
     }
 }
 

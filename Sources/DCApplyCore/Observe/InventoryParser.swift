@@ -32,7 +32,8 @@ public struct InventoryParser {
                 diagnostics.append(.error("maxW (\(format(node.power.maxW))) is below idleW (\(format(node.power.idleW)))",
                                           at: (entry.field("power") ?? entry).location(in: source.path), field: "\(path).power"))
             }
-            if let label = node.labels.first(where: { $0.value.contains("{rack") || $0.value.contains("{index") }) {
+            // Most values hold no `{`: the byte scan spares them Foundation's substring search.
+            if let label = node.labels.first(where: { $0.value.utf8.contains(UInt8(ascii: "{")) && ($0.value.contains("{rack") || $0.value.contains("{index")) }) {
                 diagnostics.append(.error("label \(quoted(label.key)) keeps the placeholder \(quoted(label.value)): the template lists no values for it",
                                           at: (entry.field("labels") ?? entry).location(in: source.path), field: "\(path).labels.\(label.key)"))
             }
@@ -45,7 +46,7 @@ public struct InventoryParser {
         }
         for (index, entry) in (document.root.field("nodes")?.elements ?? []).enumerated() {
             let name = entry.field("name")?.text ?? ""
-            add(makeNode(name: name, entry: entry, site: site, file: source.path, substitute: { $0 }), path: "nodes[\(index)]", namePath: "nodes[\(index)].name", entry: entry)
+            add(makeNode(name: name, entry: entry, site: site, file: source.path, substitute: nil), path: "nodes[\(index)]", namePath: "nodes[\(index)].name", entry: entry)
         }
         for (index, template) in (document.root.field("templates")?.elements ?? []).enumerated() {
             let path = "templates[\(index)]"
@@ -78,14 +79,19 @@ public struct InventoryParser {
                 }
             }
         }
-        return (nodes.sorted { $0.name < $1.name }, diagnostics)
+        // Names are unique here (duplicates were refused), so a list already in order (as a
+        // generated inventory usually is) is the sorted list: it is not sorted again.
+        let inOrder = zip(nodes, nodes.dropFirst()).allSatisfy { $0.name < $1.name }
+        return (inOrder ? nodes : nodes.sorted { $0.name < $1.name }, diagnostics)
     }
 
     private func location(_ node: YAMLNode, _ file: String) -> SourceLocation { node.location(in: file) }
 
-    private func makeNode(name: String, entry: YAMLNode, site: String, file: String, substitute: (String) -> String) -> ObservedNode {
-        var labels: [String: String] = [:]
-        for (key, value) in entry.field("labels")?.textMap ?? [:] { labels[key] = substitute(value) }
+    /// The node an inventory entry describes; `substitute` fills a template's placeholders in
+    /// its labels (nil for a plain node).
+    private func makeNode(name: String, entry: YAMLNode, site: String, file: String, substitute: ((String) -> String)?) -> ObservedNode {
+        var labels = entry.field("labels")?.textMap ?? [:]
+        if let substitute { labels = labels.mapValues(substitute) }
         let gpu = entry.field("gpus").map {
             GPUInfo(model: $0.field("model")?.text ?? "", count: $0.field("count")?.integer ?? 0, memoryGiB: $0.field("memoryGiB")?.number ?? 0)
         }
@@ -95,7 +101,8 @@ public struct InventoryParser {
             Drive(id: $0.field("id")?.text ?? "", media: Media(rawValue: $0.field("media")?.text ?? "") ?? .nvme,
                   capacityTiB: $0.field("capacityTiB")?.number ?? 0, selfEncrypting: $0.field("selfEncrypting")?.boolean ?? false)
         }
-        let power = PowerRating(idleW: entry.field("power")?.field("idleW")?.number ?? 0, maxW: entry.field("power")?.field("maxW")?.number ?? 0)
+        let powerEntry = entry.field("power")
+        let power = PowerRating(idleW: powerEntry?.field("idleW")?.number ?? 0, maxW: powerEntry?.field("maxW")?.number ?? 0)
         return ObservedNode(
             name: name, site: site, labels: labels, gpu: gpu, capacity: capacity, drives: drives, power: power,
             health: Health(rawValue: entry.field("health")?.text ?? "") ?? .healthy,

@@ -151,8 +151,12 @@ public struct PlanDocument: Codable, Sendable {
 }
 
 extension Plan {
-    /// The plan in the contract's JSON.
-    public var json: String { PlanDocument.encode(PlanDocument(self)) }
+    /// The plan in the contract's JSON: written by ``JSONPrettyWriter`` (``jsonBytes``), the
+    /// same bytes as `JSONEncoder` writes for ``PlanDocument``, which remains the fallback.
+    public var json: String {
+        if let bytes = jsonBytes { return String(decoding: bytes, as: UTF8.self) }
+        return PlanDocument.encode(PlanDocument(self))
+    }
 
     /// Reads a plan back from its JSON (a saved plan, or the journal's copy). Throws a
     /// message naming what is wrong; never trusts the document's summary or counts.
