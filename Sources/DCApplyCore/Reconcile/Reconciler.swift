@@ -173,7 +173,12 @@ public struct Reconciler: Sendable {
 
     /// Plans against what the store says is applied.
     public func plan(_ site: LoadedSite, revision: String? = nil) throws -> Plan {
-        let stored = try store.load()
+        plan(site, revision: revision, against: try store.load())
+    }
+
+    /// Plans against `stored`, read from the store by the caller (who needs it too: `plan`'s
+    /// blast-radius warning), so a 50,000-node state is read once.
+    public func plan(_ site: LoadedSite, revision: String? = nil, against stored: StoredState) -> Plan {
         let placement = solver.solve(PlacementInput(desired: site.desired, observed: site.observed, current: stored.target))
         return Planner().plan(desired: site.desired, observed: site.observed, current: stored.target, placement: placement,
                               revision: revision, stateSerial: stored.serial, actuators: site.actuatorFindings)

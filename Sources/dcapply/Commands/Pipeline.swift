@@ -34,10 +34,10 @@ struct Pipeline {
         return site
     }
 
-    func plan(_ site: LoadedSite) throws -> Plan {
+    func plan(_ site: LoadedSite, against stored: StoredState? = nil) throws -> Plan {
         options.console.progress("Placing on \(site.observed.nodes.count) nodes…")
         defer { options.console.endProgress() }
-        return try reconciler.plan(site)
+        return reconciler.plan(site, against: try stored ?? reconciler.store.load())
     }
 
     /// The plan's error problems in one sentence, for the final `error:` line: the first in

@@ -24,12 +24,12 @@ struct PlanCommand: AsyncParsableCommand {
         try await runReportingErrors(options) {
             let pipeline = try Pipeline(options: options, solver: solver)
             let site = try await pipeline.load(manifests.paths)
-            let plan = try pipeline.plan(site)
+            let stored = try pipeline.reconciler.store.load()
+            let plan = try pipeline.plan(site, against: stored)
             let paths = manifests.paths.joined(separator: " ")
             Output.print(pipeline.render(plan, site: site, command: out.map { "dcapply apply --plan \($0) \(paths)" } ?? "dcapply apply \(paths)"))
             // Say now what apply would refuse (at its default threshold), not only at apply time.
-            let applied = try pipeline.reconciler.store.load().target
-            let radius = BlastRadius(applied: applied, target: plan.target)
+            let radius = BlastRadius(applied: stored.target, target: plan.target)
             if radius.exceeds(0.5) {
                 options.console.warning("apply will refuse this plan without --allow-destroy: it takes away more than 50% of what is applied: \(radius.description)")
             }
