@@ -10,9 +10,9 @@
 /// out, the replica goes back, and each one taken out is put on another node that takes it
 /// (its own node of the state first). A step is kept only when every hard rule holds for
 /// every replica touched (capacity, pool, health, spread, gangs in one `colocate` domain, rack
-/// caps: the kernel's checks), no replica ends unplaced, no node is powered on for it but
-/// the ones the replica goes back to (fewest moves comes before least power in the contract;
-/// decision 412), and the disrupted replicas strictly fall.
+/// caps: the kernel's checks), no replica ends unplaced, the disrupted replicas strictly fall,
+/// and at most one more node hosts something for each replica put back (fewest moves comes
+/// before least power in the contract, but not at any price; decision 412).
 /// Placement counts never change, so priority order is as the solve left it.
 ///
 /// Pure and deterministic: replicas are visited in a fixed order and the work is counted (node
@@ -38,6 +38,9 @@ struct DisplacementRepair {
     private let membersByPool: [String: [Int]]
     /// Node checks left.
     private var work: Int
+
+    /// The most replicas one step takes out of the way.
+    static let mostTaken = 6
 
     /// Steps made (replicas put back), for tests and docs.
     private(set) var restored = 0
@@ -139,8 +142,7 @@ struct DisplacementRepair {
         guard let target = original[key], let now = location[key], let workload = model.desired.workloads[key.workload] else { return false }
         let saved = self
         let before = disrupted
-        // The only nodes a step may add to those hosting something are the replica's own.
-        let allowedHosting = hosting + target.filter { !model.hosts($0) }.count
+        let hostingBefore = hosting
         work -= (model.nodes.count + original.count) / 4 + 1  // the copy a step may make, the counts
         remove(key)
         // Who could be in the way: movable replicas on its nodes, of its workload in its spread
@@ -165,7 +167,7 @@ struct DisplacementRepair {
         var taken: [Key] = []
         var next = 0
         while !fits(key, on: target, workload: workload, restoring: true) {
-            guard next < inWay.count, taken.count < 6 else {
+            guard next < inWay.count, taken.count < Self.mostTaken else {
                 self = saved
                 work -= 1
                 return false
@@ -184,7 +186,9 @@ struct DisplacementRepair {
                 return false
             }
         }
-        guard disrupted < before, hosting <= allowedHosting else {
+        // At most one node powered on for each replica put back (decision 412).
+        let after = disrupted
+        guard after < before, hosting - hostingBefore <= before - after else {
             self = saved
             return false
         }
