@@ -49,7 +49,7 @@ struct DisplacementRepair {
         self.model = model
         self.states = states
         self.work = workBudget
-        onNode = Array(repeating: [], count: model.nodes.count)
+        onNode = []
         var members: [String: [Int]] = [:]
         for node in model.nodes.indices { if let pool = model.pool[node] { members[pool, default: []].append(node) } }
         membersByPool = members
@@ -67,18 +67,30 @@ struct DisplacementRepair {
             }
         }
         self.original = original
-        for name in states.keys.sorted() {
-            guard let workload = model.desired.workloads[name] else { continue }
-            var spread = DomainSpread(model.desired.policy(workload.redundancy), model: model)
-            for replica in states[name]?.replicas ?? [] {
-                let nodes = replica.nodes.compactMap { model.index[$0] }
-                let key = Key(workload: name, index: replica.index)
-                location[key] = nodes
-                for node in nodes { onNode[node].append(key) }
-                spread.add(spread.domains(nodes))
+        for (name, state) in states {
+            for replica in state.replicas {
+                location[Key(workload: name, index: replica.index)] = replica.nodes.compactMap { model.index[$0] }
             }
-            spreads[name] = spread
         }
+    }
+
+    /// What a step needs besides the locations, built only when something is to be put back:
+    /// the replicas on each node. Spread counts are built per workload on first use.
+    private mutating func index() {
+        onNode = Array(repeating: [], count: model.nodes.count)
+        for key in location.keys.sorted() {
+            for node in location[key] ?? [] { onNode[node].append(key) }
+        }
+    }
+
+    /// Makes the spread counts of `workload` from where its replicas are now, if not made yet.
+    private mutating func ensureSpread(_ workload: String) {
+        guard spreads[workload] == nil, let spec = model.desired.workloads[workload] else { return }
+        var spread = DomainSpread(model.desired.policy(spec.redundancy), model: model)
+        for replica in states[workload]?.replicas ?? [] {
+            spread.add(spread.domains(location[Key(workload: workload, index: replica.index)] ?? []))
+        }
+        spreads[workload] = spread
     }
 
     // MARK: Counting
@@ -113,7 +125,9 @@ struct DisplacementRepair {
 
     /// Puts displaced replicas back while a round restores at least one and work is left.
     mutating func run() {
-        guard !location.isEmpty else { return }
+        // Most replans displace nothing without need: then nothing more is built.
+        guard !candidates().isEmpty else { return }
+        index()
         var rounds = 0
         while rounds < 4, work > 0 {
             rounds += 1
@@ -286,6 +300,7 @@ struct DisplacementRepair {
 
     private mutating func remove(_ key: Key) {
         guard let nodes = location[key], let workload = model.desired.workloads[key.workload] else { return }
+        ensureSpread(key.workload)
         let gang = (gangSizes[key.workload] ?? 1) > 1
         for node in nodes {
             var usage = model.used[node]
@@ -313,6 +328,7 @@ struct DisplacementRepair {
 
     private mutating func place(_ key: Key, on nodes: [Int]) {
         guard let workload = model.desired.workloads[key.workload] else { return }
+        ensureSpread(key.workload)
         let gang = (gangSizes[key.workload] ?? 1) > 1
         for node in nodes {
             if gang {
