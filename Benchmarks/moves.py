@@ -416,6 +416,8 @@ def main(argv=None):
     ap.add_argument("--sizes", default="96,160,200", help="nodes per site, at most 200")
     ap.add_argument("--loads", default="0.6,0.4", help="sitegen --load values")
     ap.add_argument("--demand", default="0.05,0.2", help="fractions of workloads changed")
+    ap.add_argument("--before", default=None,
+                    help="another dcapply binary: also plan each scenario with it and report its disruptions")
     ap.add_argument("--scenarios", default="replan,demand,node,rack")
     ap.add_argument("--seeds", default="1", help="sitegen seeds, such as 1,2,3")
     ap.add_argument("--time-limit", type=float, default=120, help="seconds per MILP")
@@ -483,10 +485,12 @@ def main(argv=None):
             shutil.rmtree(args.work, ignore_errors=True)
     print()
     R.table(["nodes", "load", "seed", "scenario", "replicas", "kept", "forced", "dcapply moves",
-             "evicted", "disrupted", "minimum", "ratio", "unplaced", "MILP s", "proven"],
+             "evicted", "disrupted", "extra", "before", "minimum", "MILP extra", "ratio", "unplaced", "MILP s", "proven"],
             [[r["nodes"], r["load"], r["seed"], r["scenario"], r["replicas"], r.get("kept", "-"),
               r.get("forced", "-"), R.fmt(r.get("moves"), "%d"), R.fmt(r.get("keptEvicted"), "%d"),
-              R.fmt(r.get("disrupted"), "%d"), R.fmt(r.get("minimum"), "%d"),
+              R.fmt(r.get("disrupted"), "%d"), R.fmt(extra(r, "disrupted"), "%d"), R.fmt(r.get("beforeDisrupted"), "%d"),
+              R.fmt(r.get("minimum"), "%d"),
+              R.fmt(extra(r, "minimum"), "%d"),
               ratio_text(r), R.fmt(r.get("unplaced"), "%d"), R.fmt(r.get("milpSeconds"), "%.1f"),
               "yes" if r.get("proven") else "NO"] for r in rows])
     for p in problems:
@@ -499,6 +503,16 @@ def main(argv=None):
           "MILP solutions pass the checker: %s; %d problems"
           % (len(within), len(rows), R.TARGET_MOVES_FACTOR, "yes" if selfcheck else "NO",
              "yes" if all(r.get("milpFeasible") for r in ok) else "NO", len(problems)), flush=True)
+    if args.before:
+        # The minimum is for --dcapply's placement counts: a fair yardstick for --before only
+        # where its plan places as many per workload (true when the two differ by a pass that
+        # moves replicas and changes no count, as the displacement repair of decision 411).
+        same = [r for r in ok if r.get("beforeDisrupted") is not None]
+        print("moves (--before %s): %d/%d scenarios within disrupted <= %.2f x the same minimum; "
+              "%d disrupted in all, against %d with --dcapply"
+              % (args.before, sum(1 for r in same if r["beforeDisrupted"] <= R.TARGET_MOVES_FACTOR * r["minimum"]),
+                 len(same), R.TARGET_MOVES_FACTOR, sum(r["beforeDisrupted"] for r in same),
+                 sum(r["disrupted"] for r in same)), flush=True)
     results["elapsedSeconds"] = round(time.monotonic() - t0, 1)
     write(args.out, results)
     print("results written to %s (%.0f s)" % (args.out, time.monotonic() - t0))
@@ -511,6 +525,14 @@ def write(path, results):
         json.dump(results, f, indent=1, sort_keys=True, default=str)
         f.write("\n")
     os.replace(tmp, path)
+
+
+def extra(r, field):
+    """Disruptions beyond the forced ones (kept replicas on failed nodes), of dcapply's plan
+    ("disrupted") or of the MILP's ("minimum"): what a fewest-moves pass can still win."""
+    if r.get(field) is None or r.get("forced") is None:
+        return None
+    return r[field] - r["forced"]
 
 
 def ratio_text(r):
@@ -577,6 +599,8 @@ def run_scenario(args, R, model, d, base, before, sc, n, load):
         rec["problems"].append("%s: plan failed: %s" % (tag, r["stderr"].strip()[-300:]))
         return rec
     failed = {model.index[x] for x in failed_names}
+    if args.before:
+        rec["beforeDisrupted"] = before_disrupted(args, R, base, db, site, failed_names, before, counts, tag, rec)
     after = R.placement_of(plan.get("target"))
     kept = {k for k in before if k[1] < counts.get(k[0], 0)}
     moved = {k for k in kept if k in after and after[k] != before[k]}
@@ -626,6 +650,28 @@ def run_scenario(args, R, model, d, base, before, sc, n, load):
         rec["problems"].append("%s: self-check failed: minimum %d on a no-change re-plan"
                                % (tag, rec["minimum"]))
     return rec
+
+
+def before_disrupted(args, R, base, db, site, failed_names, before, counts, tag, rec):
+    """The disruptions of `args.before`'s plan of the same scenario, on its own copy of the
+    state (the apply was made by `--dcapply`; a first plan is the same with both)."""
+    bdb = db + "-before.db"
+    for f in glob.glob(bdb + "*"):
+        os.unlink(f)
+    for f in glob.glob(base + "*"):
+        shutil.copy(f, bdb + f[len(base):])
+    for x in failed_names:
+        R.run_measured([args.before, "inventory", "set", x, "health=failed", "--state", "sqlite:" + bdb],
+                       args.work, args.timeout)
+    r = R.run_measured([args.before, "plan", site, "--output", "json", "--state", "sqlite:" + bdb],
+                       args.work, args.timeout)
+    plan = R.parse_json(r["stdout"])
+    if plan is None:
+        rec["problems"].append("%s: the --before binary's plan failed" % tag)
+        return None
+    after = R.placement_of(plan.get("target"))
+    kept = {k for k in before if k[1] < counts.get(k[0], 0)}
+    return sum(1 for k in kept if after.get(k) != before[k])
 
 
 def print_row(R, r, flush=False):

@@ -142,6 +142,8 @@ public struct PortfolioPlacementSolver: PlacementSolver {
             workloadProblems = againProblems
             reported = (nextBase, current, false, next.states)
         }
+        // Put back replicas a replan displaced without need (decisions 410–419).
+        improved = repairDisplacement(improved, input: input, tiers: tiers)
         // Only a run that left replicas unplaced has reasons to word.
         if reported.states.values.contains(where: { $0.unplaced > 0 }) {
             var explaining = WorkloadPlacer(model: reported.model, current: reported.current, keepEverythingFirst: reported.keepEverythingFirst)
