@@ -16,96 +16,96 @@ struct PostgresRecoveryTests {
     /// A controller whose machine vanishes never closes its connections; the server ends them
     /// (and so releases their locks) only as fast as its side of the socket notices. Every
     /// session the store and the leadership open sets the keepalives, after a reconnect too.
-    @Test func everySessionAsksTheServerToNoticeADeadPeerWithinSeconds() throws {
+    /// A dedicated server (restartable), a store on it and a leadership sharing its URL, all
+    /// stopped when `body` returns or throws.
+    static func withStoreAndLeadership(_ body: (PostgresServer, PostgresStateStore, PostgresSiteLeadership) throws -> Void) throws {
         let server = try PostgresServer.dedicated()
         defer { server.stop() }
-        let url = try server.createDatabase()
-        let store = try PostgresStateStore.open(url, passwordFile: nil, environment: [:])
+        let store = try PostgresStateStore.open(try server.createDatabase(), passwordFile: nil, environment: [:])
         let leadership = PostgresSiteLeadership(sharing: store)
         defer {
             leadership.shutdown()
             store.shutdown()
         }
-        #expect(try leadership.tryLead())
-        let query = "SELECT string_agg(name || '=' || setting, ',' ORDER BY name) FROM pg_settings WHERE name LIKE 'tcp_%'"
-        let expected = "tcp_keepalives_count=3,tcp_keepalives_idle=2,tcp_keepalives_interval=1,tcp_user_timeout=5000"
-        #expect(try store.single("read the TCP settings", query).first?.decode(String.self) == expected)
-        // The leadership's own session (the one holding the leader lock), seen from the store's.
-        let leader = try #require(leadership.leadingSession)
-        #expect(try store.run("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND client_port IS NOT NULL", [.int(Int(leader))]).first?.decode(Int.self) == 1,
-                "the leader's session is a TCP one, where the settings apply")
-        try server.restart()
-        // The first calls after the restart find the session gone, then wait out the backoff.
-        var again: String?
-        let deadline = Date().addingTimeInterval(30)
-        while again == nil && Date() < deadline {
-            again = try? store.single("read the TCP settings", query).first?.decode(String.self)
-            if again == nil { Thread.sleep(forTimeInterval: 0.1) }
+        try body(server, store, leadership)
+    }
+
+    @Test func everySessionAsksTheServerToNoticeADeadPeerWithinSeconds() throws {
+        try Self.withStoreAndLeadership { server, store, leadership in
+            #expect(try leadership.tryLead())
+            let query = "SELECT string_agg(name || '=' || setting, ',' ORDER BY name) FROM pg_settings WHERE name LIKE 'tcp_%'"
+            let expected = "tcp_keepalives_count=3,tcp_keepalives_idle=2,tcp_keepalives_interval=1,tcp_user_timeout=5000"
+            #expect(try store.single("read the TCP settings", query).first?.decode(String.self) == expected)
+            // The leadership's own session (the one holding the leader lock), seen from the store's.
+            let leader = try #require(leadership.leadingSession)
+            #expect(try store.run("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND client_port IS NOT NULL", [.int(Int(leader))]).first?.decode(Int.self) == 1,
+                    "the leader's session is a TCP one, where the settings apply")
+            try server.restart()
+            // The first calls after the restart find the session gone, then wait out the backoff.
+            var again: String?
+            let deadline = Date().addingTimeInterval(30)
+            while again == nil && Date() < deadline {
+                again = try? store.single("read the TCP settings", query).first?.decode(String.self)
+                if again == nil { Thread.sleep(forTimeInterval: 0.1) }
+            }
+            #expect(again == expected, "a reconnected session sets them again")
         }
-        #expect(again == expected, "a reconnected session sets them again")
     }
 
     @Test func theStoreAndTheLeadershipReconnectAfterARestartAndALostLockStopsTheApply() throws {
-        let server = try PostgresServer.dedicated()
-        defer { server.stop() }
-        let url = try server.createDatabase()
-        let store = try PostgresStateStore.open(url, passwordFile: nil, environment: [:])
-        let leadership = PostgresSiteLeadership(sharing: store)
-        defer {
-            leadership.shutdown()
-            store.shutdown()
-        }
-        store.fence { leadership.fencingToken }
-        #expect(try leadership.tryLead())
-        #expect(leadership.fencingToken?.epoch == 1)
-        #expect(try store.acquireLock(Self.holder, isStale: { _ in false }) == nil)
-        let id = try store.beginApply(planJSON: "{}", baseSerial: 0, user: "u", host: "h", startedAt: Date())
-        try store.recordStep(apply: id, JournalStep(index: 0, state: .done, attempts: 1), change: Self.change)
+        try Self.withStoreAndLeadership { server, store, leadership in
+            store.fence { leadership.fencingToken }
+            #expect(try leadership.tryLead())
+            #expect(leadership.fencingToken?.epoch == 1)
+            #expect(try store.acquireLock(Self.holder, isStale: { _ in false }) == nil)
+            let id = try store.beginApply(planJSON: "{}", baseSerial: 0, user: "u", host: "h", startedAt: Date())
+            try store.recordStep(apply: id, JournalStep(index: 0, state: .done, attempts: 1), change: Self.change)
 
-        try server.restart()
-        #expect(leadership.stillLeading() == false, "the leadership went with its session")
-        // The store opens a new session by itself, but the apply lock went with the old one:
-        // the apply that held it may write nothing more.
-        let refused = #expect(throws: DCApplyError.self) {
+            try server.restart()
+            #expect(leadership.stillLeading() == false, "the leadership went with its session")
+            // The store opens a new session by itself, but the apply lock went with the old one:
+            // the apply that held it may write nothing more.
+            let refused = #expect(throws: DCApplyError.self) {
+                try store.recordStep(apply: id, JournalStep(index: 1, state: .done, attempts: 1), change: Self.change)
+            }
+            #expect(refused?.message.contains("refused to journal an action: the apply lock of site default went with its database session") == true,
+                    "\(String(describing: refused))")
+            #expect(try store.unfinishedApply()?.steps.keys.sorted() == [0], "reads work on the new session; nothing was written after the loss")
+            try store.releaseLock(Self.holder)
+
+            // A new leadership term: a new epoch, and the apply is finished under it.
+            #expect(try leadership.tryLead())
+            #expect(leadership.fencingToken?.epoch == 2)
+            #expect(try store.acquireLock(Self.holder, isStale: { _ in false }) == Self.holder, "the lost session's row is taken over")
             try store.recordStep(apply: id, JournalStep(index: 1, state: .done, attempts: 1), change: Self.change)
-        }
-        #expect(refused?.message.contains("refused to journal an action: the apply lock of site default went with its database session") == true,
-                "\(String(describing: refused))")
-        #expect(try store.unfinishedApply()?.steps.keys.sorted() == [0], "reads work on the new session; nothing was written after the loss")
-        try store.releaseLock(Self.holder)
+            _ = try store.finishApply(id, target: StoreContractTests.target, estimatedW: [:], powerStates: [:], record: StoreContractTests.record())
+            try store.releaseLock(Self.holder)
+            #expect(try store.history().count == 1)
 
-        // A new leadership term: a new epoch, and the apply is finished under it.
-        #expect(try leadership.tryLead())
-        #expect(leadership.fencingToken?.epoch == 2)
-        #expect(try store.acquireLock(Self.holder, isStale: { _ in false }) == Self.holder, "the lost session's row is taken over")
-        try store.recordStep(apply: id, JournalStep(index: 1, state: .done, attempts: 1), change: Self.change)
-        _ = try store.finishApply(id, target: StoreContractTests.target, estimatedW: [:], powerStates: [:], record: StoreContractTests.record())
-        try store.releaseLock(Self.holder)
-        #expect(try store.history().count == 1)
-
-        // While the server is down every call fails at once, and the store does not try again
-        // before its backoff; once it is back, the next call after the backoff goes through.
-        server.stopServer()
-        var messages: [String] = []
-        for _ in 0..<5 {
-            let failed = #expect(throws: DCApplyError.self) { _ = try store.load() }
-            messages.append(failed.map { "\($0)" } ?? "")
+            // While the server is down every call fails at once, and the store does not try again
+            // before its backoff; once it is back, the next call after the backoff goes through.
+            server.stopServer()
+            var messages: [String] = []
+            for _ in 0..<5 {
+                let failed = #expect(throws: DCApplyError.self) { _ = try store.load() }
+                messages.append(failed.map { "\($0)" } ?? "")
+            }
+            #expect(messages[0].contains("cannot connect to PostgreSQL at"), "\(messages)")
+            // Five calls in a row cannot all be attempts: the backoff (0.25 s, 0.5 s, 1 s...) answers some at once.
+            #expect(messages.contains { $0.contains("no connection to PostgreSQL at") && $0.contains("next attempt in") }, "\(messages)")
+            #expect(leadership.stillLeading() == false)
+            #expect(throws: DCApplyError.self) { _ = try leadership.tryLead() }
+            try server.startAgain()
+            var loaded: StoredState?
+            let deadline = Date().addingTimeInterval(20)
+            while loaded == nil && Date() < deadline {
+                loaded = try? store.load()
+                if loaded == nil { Thread.sleep(forTimeInterval: 0.1) }
+            }
+            #expect(loaded?.serial == 1, "the store came back without being reopened")
+            #expect(try leadership.tryLead())
+            #expect(leadership.fencingToken?.epoch == 3)
         }
-        #expect(messages[0].contains("cannot connect to PostgreSQL at"), "\(messages)")
-        // Five calls in a row cannot all be attempts: the backoff (0.25 s, 0.5 s, 1 s...) answers some at once.
-        #expect(messages.contains { $0.contains("no connection to PostgreSQL at") && $0.contains("next attempt in") }, "\(messages)")
-        #expect(leadership.stillLeading() == false)
-        #expect(throws: DCApplyError.self) { _ = try leadership.tryLead() }
-        try server.startAgain()
-        var loaded: StoredState?
-        let deadline = Date().addingTimeInterval(20)
-        while loaded == nil && Date() < deadline {
-            loaded = try? store.load()
-            if loaded == nil { Thread.sleep(forTimeInterval: 0.1) }
-        }
-        #expect(loaded?.serial == 1, "the store came back without being reopened")
-        #expect(try leadership.tryLead())
-        #expect(leadership.fencingToken?.epoch == 3)
     }
 
     @Test func anOldLeadersWriteIsOrderedBeforeTheNewLeaderOrRefused() throws {
