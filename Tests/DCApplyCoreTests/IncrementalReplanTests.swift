@@ -18,6 +18,21 @@ struct IncrementalReplanTests {
         }
     }
 
+    /// One random change: a node fails, a node recovers, or a workload's replicas move by up
+    /// to two (at least one left).
+    static func randomChange(_ site: inout TestSite, nodes: [String], names: [String], using generator: inout Steps) {
+        switch Int.random(in: 0..<3, using: &generator) {
+        case 0:
+            if let node = nodes.randomElement(using: &generator) { site.setHealth(node, .failed) }
+        case 1:
+            if let node = nodes.randomElement(using: &generator) { site.setHealth(node, .healthy) }
+        default:
+            if let name = names.randomElement(using: &generator), let replicas = site.desired.workloads[name]?.replicas {
+                site.desired.workloads[name]?.replicas = max(1, replicas + Int.random(in: -2...2, using: &generator))
+            }
+        }
+    }
+
     static func site(load: Int) -> TestSite {
         func workload(_ name: String, replicas: Int, gpus: Int, extra: String = "") -> String {
             "apiVersion: dcapply/v1\nkind: Workload\nmetadata: {name: \(name)}\nspec: {pool: p, replicas: \(replicas), resources: {gpus: \(gpus), cpuCores: 8}\(extra)}"
@@ -77,16 +92,7 @@ struct IncrementalReplanTests {
         let names = site.desired.workloads.keys.sorted()
         var shortcuts = 0
         for _ in 0..<12 {
-            switch Int.random(in: 0..<3, using: &generator) {
-            case 0:
-                if let node = nodes.randomElement(using: &generator) { site.setHealth(node, .failed) }
-            case 1:
-                if let node = nodes.randomElement(using: &generator) { site.setHealth(node, .healthy) }
-            default:
-                if let name = names.randomElement(using: &generator), let replicas = site.desired.workloads[name]?.replicas {
-                    site.desired.workloads[name]?.replicas = max(1, replicas + Int.random(in: -2...2, using: &generator))
-                }
-            }
+            Self.randomChange(&site, nodes: nodes, names: names, using: &generator)
             let fast = Self.solve(site, current: current, comparing: false)
             let both = Self.solve(site, current: current, comparing: true)
             #expect(fast.target == both.target)

@@ -26,16 +26,7 @@ struct ReplanPathTests {
         let names = site.desired.workloads.keys.sorted()
         var withNewReplicas = 0
         for _ in 0..<10 {
-            switch Int.random(in: 0..<3, using: &generator) {
-            case 0:
-                if let node = nodes.randomElement(using: &generator) { site.setHealth(node, .failed) }
-            case 1:
-                if let node = nodes.randomElement(using: &generator) { site.setHealth(node, .healthy) }
-            default:
-                if let name = names.randomElement(using: &generator), let replicas = site.desired.workloads[name]?.replicas {
-                    site.desired.workloads[name]?.replicas = max(1, replicas + Int.random(in: -2...2, using: &generator))
-                }
-            }
+            IncrementalReplanTests.randomChange(&site, nodes: nodes, names: names, using: &generator)
             let run = Self.stableRun(site, current: current)
             let changed = PortfolioPlacementSolver.changedWorkloads(run.states, current: current)
             #expect(changed.replicas == PortfolioPlacementSolver.newReplicas(run.states, current: current))
