@@ -121,6 +121,30 @@ struct DisplacementRepair {
         }
     }
 
+    /// Whether ``candidates()`` of a repair made from these would be non-empty, read straight
+    /// from the states without building the repair (decision 431). Exact when false: a workload
+    /// whose replicas are the state's, position by position, has none moved; for the others
+    /// each replica of the state is checked as ``candidates()`` checks it. A replica listed
+    /// twice may make it true where the repair finds nothing: then the repair is built and runs
+    /// as before.
+    static func mayRestore(model: PlacementModel, states: [String: TargetState.WorkloadState], current: TargetState) -> Bool {
+        for (name, state) in current.workloads {
+            guard let workload = model.desired.workloads[name], let now = states[name] else { continue }
+            if now.replicas.count == state.replicas.count,
+               zip(now.replicas, state.replicas).allSatisfy({ $0.index == $1.index && $0.nodes == $1.nodes }) {
+                continue
+            }
+            var location: [Int: [Int]] = [:]
+            for replica in now.replicas { location[replica.index] = replica.nodes.compactMap { model.index[$0] } }
+            for replica in state.replicas where replica.index < workload.replicas {
+                let nodes = replica.nodes.compactMap { model.index[$0] }
+                guard nodes.count == replica.nodes.count, let there = location[replica.index], there != nodes else { continue }
+                if nodes.allSatisfy({ model.pool[$0] == workload.pool && HealthRule.keeps(model.nodes[$0].health) }) { return true }
+            }
+        }
+        return false
+    }
+
     // MARK: The pass
 
     /// Puts displaced replicas back while a round restores at least one and work is left.

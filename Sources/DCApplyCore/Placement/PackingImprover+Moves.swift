@@ -54,37 +54,71 @@ extension PackingImprover {
     }
 
     /// The lightest set of movable replicas to take out of `bin` so that `item` fits, lightest
-    /// first; nil when even emptying the movable part is not enough.
+    /// first; nil when even emptying the movable part is not enough. Called for every open bin
+    /// of every closure step: it orders the bin's few replicas by insertion (the order by
+    /// weight, then position, is strict, so any sort gives the same one) and reads the state
+    /// in plain loops, without closures that would copy the improver (decision 430).
     func ejection(for item: Int, from bin: Int) -> [Int]? {
-        let candidates = bins[bin].items.sorted { (items[$0].weight, $0) < (items[$1].weight, $1) }
-        var ejected: [Int] = []
-        var used = bins[bin].used
+        let held = bins[bin].items
+        // Nothing movable to take out: the original ended with an empty ejection, i.e. nil.
+        guard !held.isEmpty else { return nil }
+        var candidates: [Int] = []
+        candidates.reserveCapacity(held.count)
+        for other in held {
+            let weight = items[other].weight
+            var position = candidates.count
+            while position > 0 {
+                let previous = candidates[position - 1]
+                guard (weight, other) < (items[previous].weight, previous) else { break }
+                position -= 1
+            }
+            candidates.insert(other, at: position)
+        }
+        let capacity = bins[bin].capacity
         let demand = items[item].demand
-        func roomy() -> Bool { keys.indices.allSatisfy { CapacityRule.fits(used[$0] + demand[$0], capacity: bins[bin].capacity[$0]) } }
-        for other in candidates where !roomy() {
+        let keyCount = keys.count
+        var used = bins[bin].used
+        var ejected: [Int] = []
+        for other in candidates {
+            // Once the item fits, nothing more is taken out (`used` no longer changes).
+            if Self.fitsAll(demand, used: used, capacity: capacity, keys: keyCount) { break }
             // Only replicas that make room on a short dimension.
-            let helps = keys.indices.contains { !CapacityRule.fits(used[$0] + demand[$0], capacity: bins[bin].capacity[$0]) && items[other].demand[$0] > 0 }
+            let otherDemand = items[other].demand
+            var helps = false
+            for k in 0..<keyCount where otherDemand[k] > 0 && !CapacityRule.fits(used[k] + demand[k], capacity: capacity[k]) {
+                helps = true
+                break
+            }
             guard helps else { continue }
             ejected.append(other)
-            for k in keys.indices { used[k] -= items[other].demand[k] }
+            for k in 0..<keyCount { used[k] -= otherDemand[k] }
         }
-        guard roomy(), !ejected.isEmpty else { return nil }
+        guard Self.fitsAll(demand, used: used, capacity: capacity, keys: keyCount), !ejected.isEmpty else { return nil }
         // The ejected must weigh less than what goes in, or the search goes round in circles.
-        guard ejected.reduce(0, { $0 + items[$1].weight }) < items[item].weight * 1.0001 || ejected.count == 1 else { return nil }
+        var ejectedWeight = 0.0
+        for other in ejected { ejectedWeight += items[other].weight }
+        guard ejectedWeight < items[item].weight * 1.0001 || ejected.count == 1 else { return nil }
         guard model.pool[bins[bin].node] == workloadPools[items[item].workload] else { return nil }
         // Spread: the ejected replicas of the same workload leave this bin's domain.
         let w = items[item].workload
         if spreads[w].spreads {
-            let sameWorkload = ejected.filter { items[$0].workload == w }.count
+            var sameWorkload = 0
+            for other in ejected where items[other].workload == w { sameWorkload += 1 }
             if !spreads[w].allows(node: bins[bin].node, leaving: sameWorkload) { return nil }
         }
         // Power: the bin's draw with the ejections done and the item in.
         if rackCap[bins[bin].rack].isFinite {
-            var removed = [Double](repeating: 0, count: keys.count)
-            for other in ejected { for k in keys.indices { removed[k] += items[other].demand[k] } }
+            var removed = [Double](repeating: 0, count: keyCount)
+            for other in ejected { for k in 0..<keyCount { removed[k] += items[other].demand[k] } }
             if !powerAllows(adding: demand, removing: removed, to: bin) { return nil }
         }
         return ejected
+    }
+
+    /// Whether `demand` fits on top of `used` within `capacity`, on each of the first `keys` keys.
+    static func fitsAll(_ demand: [Double], used: [Double], capacity: [Double], keys: Int) -> Bool {
+        for k in 0..<keys where !CapacityRule.fits(used[k] + demand[k], capacity: capacity[k]) { return false }
+        return true
     }
 
     /// Re-packs every movable replica in `order`: into the open node where it leaves the least

@@ -49,8 +49,16 @@ extension PackingImprover {
                 candidates = bins.indices.filter { bins[$0].open && !bins[$0].pinned && !bins[$0].items.isEmpty }
             }
             guard !candidates.isEmpty else { break }
-            func load(_ b: Int) -> Double { bins[b].items.reduce(0) { $0 + items[$1].weight } }
-            guard let target = candidates.min(by: { (load($0), ($0 &* (perturbation &+ 1)) % 9973) < (load($1), ($1 &* (perturbation &+ 1)) % 9973) }) else { break }
+            // The least loaded, the first of equals (as `min(by:)`), in a plain loop: a closure
+            // here copied the improver per comparison (decision 430).
+            var least: (load: Double, tie: Int, bin: Int)?
+            for b in candidates {
+                var load = 0.0
+                for item in bins[b].items { load += items[item].weight }
+                let tie = (b &* (perturbation &+ 1)) % 9973
+                if least.map({ (load, tie) < ($0.load, $0.tie) }) ?? true { least = (load, tie, b) }
+            }
+            guard let target = least?.bin else { break }
             if close(target) {
                 failed.removeAll()  // the landscape changed: earlier failures may now succeed
             } else {

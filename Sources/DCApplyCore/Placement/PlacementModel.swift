@@ -59,18 +59,23 @@ struct PlacementModel {
 
     init(desired: DesiredState, observed: ObservedState) {
         self.desired = desired
-        nodes = observed.sortedNodes
+        let sorted = observed.sortedNodes
+        nodes = sorted
         var index: [String: Int] = [:]
-        for (position, node) in nodes.enumerated() { index[node.name] = position }
+        for position in sorted.indices { index[sorted[position].name] = position }
         self.index = index
-        rack = nodes.map { node in
-            let key = desired.sites[node.site]?.powerDomain ?? "rack"
-            return "\(node.site)/\(node.labels[key] ?? node.name)"
+        // Fields are read through the array (`sorted[position].site`; `sorted` is `nodes`), not
+        // by binding each node: a bound node is a copy of the whole struct, retains included
+        // (decision 432).
+        rack = sorted.indices.map { position in
+            let site = sorted[position].site
+            let key = desired.sites[site]?.powerDomain ?? "rack"
+            return "\(site)/\(sorted[position].labels[key] ?? sorted[position].name)"
         }
         var caps: [String: Double] = [:]
-        for (position, node) in nodes.enumerated() {
-            if let policy = desired.energyPolicy(site: node.site) {
-                let rackName = String(rack[position].dropFirst(node.site.count + 1))
+        for position in sorted.indices {
+            if let policy = desired.energyPolicy(site: sorted[position].site) {
+                let rackName = String(rack[position].dropFirst(sorted[position].site.count + 1))
                 caps[rack[position]] = policy.capW(rack: rackName)
             }
         }
@@ -88,23 +93,23 @@ struct PlacementModel {
         pool = Array(repeating: nil, count: nodes.count)
         used = Array(repeating: [:], count: nodes.count)
         var keySet = Set<String>()
-        for node in nodes { keySet.formUnion(node.capacity.keys) }
+        for position in sorted.indices { keySet.formUnion(sorted[position].capacity.keys) }
         for workload in desired.workloads.values { keySet.formUnion(workload.resources.keys) }
         resourceKeys = keySet.sorted()
         var resourceIndex: [String: Int] = [:]
         for (position, key) in resourceKeys.enumerated() { resourceIndex[key] = position }
         self.resourceIndex = resourceIndex
         let keys = resourceKeys
-        capacityDense = nodes.map { node in keys.map { node.capacity[$0] ?? 0 } }
+        capacityDense = sorted.indices.map { position in keys.map { sorted[position].capacity[$0] ?? 0 } }
         usedDense = Array(repeating: Array(repeating: 0, count: keys.count), count: nodes.count)
         wholeNode = Array(repeating: false, count: nodes.count)
         replicaCount = Array(repeating: 0, count: nodes.count)
         driveCount = Array(repeating: 0, count: nodes.count)
         // Idle healthy nodes of a site that powers idle nodes off start off; everything else
         // keeps the power state it has until something needs it on.
-        on = nodes.map { node in
-            let powersOff = desired.energyPolicy(site: node.site)?.powerOffIdle ?? false
-            return powersOff && HealthRule.takesNew(node.health) ? false : node.powerState == .on
+        on = sorted.indices.map { position in
+            let powersOff = desired.energyPolicy(site: sorted[position].site)?.powerOffIdle ?? false
+            return powersOff && HealthRule.takesNew(sorted[position].health) ? false : sorted[position].powerState == .on
         }
         rackDrawByName = [:]
         var domainKeys = Set(desired.redundancyPolicies.values.compactMap(\.failureDomain))
@@ -112,8 +117,8 @@ struct PlacementModel {
         var ids: [String: [Int]] = [:], counts: [String: Int] = [:]
         for key in domainKeys.sorted() {
             var seen: [String: Int] = [:]
-            ids[key] = nodes.map { node in
-                let name = node.labels[key] ?? "node:\(node.name)"
+            ids[key] = sorted.indices.map { position in
+                let name = sorted[position].labels[key] ?? "node:\(sorted[position].name)"
                 if let id = seen[name] { return id }
                 seen[name] = seen.count
                 return seen.count - 1
@@ -123,11 +128,11 @@ struct PlacementModel {
         domainIDs = ids
         domainCounts = counts
         gpuKey = resourceIndex["gpus"]
-        healthy = nodes.map { HealthRule.takesNew($0.health) }
-        observedOn = nodes.map { $0.powerState == .on }
-        gpuCount = nodes.map(\.gpuCount)
-        idleW = nodes.map(\.power.idleW)
-        maxW = nodes.map(\.power.maxW)
+        healthy = sorted.indices.map { HealthRule.takesNew(sorted[$0].health) }
+        observedOn = sorted.indices.map { sorted[$0].powerState == .on }
+        gpuCount = sorted.indices.map { sorted[$0].gpuCount }
+        idleW = sorted.indices.map { sorted[$0].power.idleW }
+        maxW = sorted.indices.map { sorted[$0].power.maxW }
         for position in nodes.indices { rackDrawDense[rackID[position]] += drawW(position) }
         var byName: [String: Double] = [:]
         for (id, name) in names.enumerated() { byName[name] = rackDrawDense[id] }

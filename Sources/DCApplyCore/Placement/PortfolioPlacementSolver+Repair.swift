@@ -11,7 +11,8 @@ extension PortfolioPlacementSolver {
     /// again must change nothing).
     func repairDisplacement(_ solved: (model: PlacementModel, states: [String: TargetState.WorkloadState]), input: PlacementInput,
                             tiers: [String: TargetState.TierState]) -> (model: PlacementModel, states: [String: TargetState.WorkloadState]) {
-        guard !input.current.workloads.isEmpty else { return solved }
+        guard !input.current.workloads.isEmpty,
+              DisplacementRepair.mayRestore(model: solved.model, states: solved.states, current: input.current) else { return solved }
         var repair = DisplacementRepair(model: solved.model, states: solved.states, current: input.current, workBudget: Self.repairWork)
         repair.run()
         guard repair.restored > 0 else { return solved }
