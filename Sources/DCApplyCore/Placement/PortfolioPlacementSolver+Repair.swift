@@ -28,6 +28,20 @@ extension PortfolioPlacementSolver {
     /// solver's settle rounds simulate it.
     func nextPlanPlacesMore(_ target: (model: PlacementModel, states: [String: TargetState.WorkloadState]), input: PlacementInput,
                             tiers: [String: TargetState.TierState]) -> Bool {
+        let (nextBase, current) = nextPlanStart(target, input: input, tiers: tiers)
+        let placed = WorkloadPlacer.placedByPriority(target.states, desired: input.desired)
+        for keepEverythingFirst in [true, false] {
+            var next = WorkloadPlacer(model: nextBase, current: current, keepEverythingFirst: keepEverythingFirst, explainsUnplaced: false)
+            var problems: [Problem] = []
+            if Self.placesMore(next.run(problems: &problems).placedByPriority, than: placed) { return true }
+        }
+        return false
+    }
+
+    /// What the next plan starts from once `target` is applied and its power states reached:
+    /// the model with pools and storage placed, and the state it keeps replicas from.
+    func nextPlanStart(_ target: (model: PlacementModel, states: [String: TargetState.WorkloadState]), input: PlacementInput,
+                       tiers: [String: TargetState.TierState]) -> (model: PlacementModel, current: TargetState) {
         var settled = target.model
         _ = settlePower(&settled)
         var current = TargetState(workloads: target.states, storageTiers: tiers)
@@ -40,12 +54,6 @@ extension PortfolioPlacementSolver {
         _ = placePools(&nextBase, current: current)
         var ignored: [Problem] = []
         _ = placeStorage(&nextBase, current: current, problems: &ignored)
-        let placed = WorkloadPlacer.placedByPriority(target.states, desired: input.desired)
-        for keepEverythingFirst in [true, false] {
-            var next = WorkloadPlacer(model: nextBase, current: current, keepEverythingFirst: keepEverythingFirst, explainsUnplaced: false)
-            var problems: [Problem] = []
-            if Self.placesMore(next.run(problems: &problems).placedByPriority, than: placed) { return true }
-        }
-        return false
+        return (nextBase, current)
     }
 }

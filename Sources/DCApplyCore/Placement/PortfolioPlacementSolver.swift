@@ -122,18 +122,7 @@ public struct PortfolioPlacementSolver: PlacementSolver {
         while rounds < 50, improved.states.values.contains(where: { $0.unplaced > 0 }) {
             rounds += 1
             // Exactly what the next plan sees: this target applied, power states reached.
-            var settled = improved.model
-            _ = settlePower(&settled)
-            var current = TargetState(workloads: improved.states, storageTiers: tiers)
-            var observed = input.observed
-            for (position, node) in settled.nodes.enumerated() {
-                current.nodes[node.name] = .init(pool: settled.pool[position], powerState: settled.on[position] ? .on : .off)
-                observed.nodes[node.name]?.powerState = settled.on[position] ? .on : .off
-            }
-            var nextBase = PlacementModel(desired: input.desired, observed: observed)
-            _ = placePools(&nextBase, current: current)
-            var ignored: [Problem] = []
-            _ = placeStorage(&nextBase, current: current, problems: &ignored)
+            let (nextBase, current) = nextPlanStart((improved.model, improved.states), input: input, tiers: tiers)
             var again = WorkloadPlacer(model: nextBase, current: current, explainsUnplaced: false)
             var againProblems: [Problem] = []
             let next = again.run(problems: &againProblems)
