@@ -110,6 +110,19 @@ import Testing
         #expect(nodes.first { $0.name == "edge002" }?.capacity == ["gpus": 1])
     }
 
+    /// Names are checked for repeats through a map only once they stop increasing (decision
+    /// 440): a repeat before and after that point is still found, and the list comes out sorted.
+    @Test func duplicatesAreFoundAroundTheFirstNameOutOfOrder() {
+        let text = Self.header + "nodes:\n  - name: b\n  - name: d\n  - name: c\n  - name: b\n  - name: a\n  - name: c\n  - name: e\n"
+        let (nodes, diagnostics) = Self.parse(text)
+        #expect(diagnostics.map(\.description) == [
+            #"inventory.yaml:7:5: error: nodes[3].name: duplicate node "b": also declared at inventory.yaml:4:5"#,
+            #"inventory.yaml:9:5: error: nodes[5].name: duplicate node "c": also declared at inventory.yaml:6:5"#,
+        ])
+        #expect(nodes.map(\.name) == ["a", "b", "c", "d", "e"])
+        #expect(nodes.first { $0.name == "c" }?.source?.line == 6)
+    }
+
     @Test func metadataIsOptionalAndAnEmptyNodeListIsFine() {
         let (nodes, diagnostics) = Self.parse(Self.header + "metadata: {name: east-1-hw}\nnodes: []\n")
         #expect(diagnostics.isEmpty)

@@ -40,6 +40,10 @@ public struct ManifestParser {
             hasher.update(data: Data(source.text.utf8 + [0]))
             let (documents, yamlDiagnostics) = YAMLDocuments.parse(source, limits: limits)
             diagnostics += yamlDiagnostics
+            // Room for a resource and its spec fields per document (a workload has about five):
+            // the maps grew by doubling and rehashed every key (decision 442).
+            locations.resources.reserveCapacity(locations.resources.count + documents.count)
+            locations.fields.reserveCapacity(locations.fields.count + documents.count * 5)
             for document in documents {
                 decode(document, into: &state, locations: &locations, diagnostics: &diagnostics)
             }

@@ -73,6 +73,10 @@ struct YAMLComposer {
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
 
             var stack: [Frame] = []
+            // One pairs buffer per depth, reused from mapping to mapping: a mapping's pairs are
+            // gathered there and copied out once at its end, at their exact size, instead of
+            // growing a new array 1, 2, 4, 8 for every mapping (decision 443).
+            var scratchPairs: [[(key: YAMLScalar, value: YAMLNode)]] = []
             var anchors: [String: (node: YAMLNode, size: Int)] = [:]
             var root: YAMLNode?
             var documentSize = 0
@@ -183,12 +187,23 @@ struct YAMLComposer {
                     let isSequence = event.type == YAML_SEQUENCE_START_EVENT
                     let anchor = isSequence ? string(event.data.sequence_start.anchor) : string(event.data.mapping_start.anchor)
                     documentSize += 1
-                    stack.append(Frame(kind: isSequence ? .sequence : .mapping, line: line, column: column, anchor: anchor))
+                    var frame = Frame(kind: isSequence ? .sequence : .mapping, line: line, column: column, anchor: anchor)
+                    if !isSequence, stack.count < scratchPairs.count { swap(&frame.pairs, &scratchPairs[stack.count]) }
+                    stack.append(frame)
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                    guard let frame = stack.popLast() else { continue }
-                    let node: YAMLNode = frame.kind == .sequence
-                        ? .sequence(YAMLSequence(items: frame.items, line: frame.line, column: frame.column))
-                        : .mapping(YAMLMapping(pairs: frame.pairs, line: frame.line, column: frame.column))
+                    guard var frame = stack.popLast() else { continue }
+                    let node: YAMLNode
+                    if frame.kind == .sequence {
+                        node = .sequence(YAMLSequence(items: frame.items, line: frame.line, column: frame.column))
+                    } else {
+                        var pairs: [(key: YAMLScalar, value: YAMLNode)] = []
+                        pairs.reserveCapacity(frame.pairs.count)
+                        pairs.append(contentsOf: frame.pairs)
+                        node = .mapping(YAMLMapping(pairs: pairs, line: frame.line, column: frame.column))
+                        frame.pairs.removeAll(keepingCapacity: true)
+                        while scratchPairs.count <= stack.count { scratchPairs.append([]) }
+                        swap(&frame.pairs, &scratchPairs[stack.count])
+                    }
                     deliver(node, size: frame.size, anchor: frame.anchor)
                 case YAML_ALIAS_EVENT:
                     let name = string(event.data.alias.anchor) ?? ""

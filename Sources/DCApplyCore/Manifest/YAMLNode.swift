@@ -38,8 +38,15 @@ public struct YAMLScalar: Sendable {
     public var line: Int
     public var column: Int
 
-    /// Plain `~`, `null` or nothing.
-    public var isNull: Bool { style == .plain && ["", "~", "null", "Null", "NULL"].contains(text) }
+    /// Plain `~`, `null` or nothing. (A `switch` on the text: an array literal here was built
+    /// on every call, and this is asked several times per value of a large inventory.)
+    public var isNull: Bool {
+        guard style == .plain else { return false }
+        switch text {
+        case "", "~", "null", "Null", "NULL": return true
+        default: return false
+        }
+    }
 }
 
 public struct YAMLMapping: Sendable {

@@ -21,7 +21,12 @@ public struct InventoryParser {
         guard !validator.diagnostics.hasErrors else { return ([], diagnostics) }
 
         var nodes: [ObservedNode] = []
+        nodes.reserveCapacity(document.root.field("nodes")?.elements.count ?? 0)
+        // Where each accepted name was declared, for the duplicate message. While the names come
+        // in increasing order (a generated inventory's do) a new name cannot repeat an earlier
+        // one, so the map is built only at the first name out of order (decision 440).
         var seen: [String: SourceLocation] = [:]
+        var increasing = true
         func add(_ node: ObservedNode, path: String, namePath: String, entry: YAMLNode) {
             var ids: Set<String> = []
             for drive in node.drives where !ids.insert(drive.id).inserted {
@@ -37,11 +42,18 @@ public struct InventoryParser {
                 diagnostics.append(.error("label \(quoted(label.key)) keeps the placeholder \(quoted(label.value)): the template lists no values for it",
                                           at: (entry.field("labels") ?? entry).location(in: source.path), field: "\(path).labels.\(label.key)"))
             }
-            if let first = seen[node.name] {
-                diagnostics.append(.error("duplicate node \(quoted(node.name)): also declared at \(first)", at: node.source, field: namePath))
-                return
+            if increasing, let last = nodes.last, node.name <= last.name {
+                increasing = false
+                seen.reserveCapacity(nodes.count + 1)
+                for earlier in nodes { seen[earlier.name] = earlier.source }
             }
-            seen[node.name] = node.source
+            if !increasing {
+                if let first = seen[node.name] {
+                    diagnostics.append(.error("duplicate node \(quoted(node.name)): also declared at \(first)", at: node.source, field: namePath))
+                    return
+                }
+                seen[node.name] = node.source
+            }
             nodes.append(node)
         }
         for (index, entry) in (document.root.field("nodes")?.elements ?? []).enumerated() {
@@ -79,10 +91,9 @@ public struct InventoryParser {
                 }
             }
         }
-        // Names are unique here (duplicates were refused), so a list already in order (as a
-        // generated inventory usually is) is the sorted list: it is not sorted again.
-        let inOrder = zip(nodes, nodes.dropFirst()).allSatisfy { $0.name < $1.name }
-        return (inOrder ? nodes : nodes.sorted { $0.name < $1.name }, diagnostics)
+        // Names are unique here (duplicates were refused), so a list that stayed in increasing
+        // order (as a generated inventory usually is) is the sorted list: it is not sorted again.
+        return (increasing ? nodes : nodes.sorted { $0.name < $1.name }, diagnostics)
     }
 
     private func location(_ node: YAMLNode, _ file: String) -> SourceLocation { node.location(in: file) }
@@ -90,24 +101,54 @@ public struct InventoryParser {
     /// The node an inventory entry describes; `substitute` fills a template's placeholders in
     /// its labels (nil for a plain node).
     private func makeNode(name: String, entry: YAMLNode, site: String, file: String, substitute: ((String) -> String)?) -> ObservedNode {
-        var labels = entry.field("labels")?.textMap ?? [:]
+        let fields = NodeFields(entry)
+        var labels = fields.labels?.textMap ?? [:]
         if let substitute { labels = labels.mapValues(substitute) }
-        let gpu = entry.field("gpus").map {
+        let gpu = fields.gpus.map {
             GPUInfo(model: $0.field("model")?.text ?? "", count: $0.field("count")?.integer ?? 0, memoryGiB: $0.field("memoryGiB")?.number ?? 0)
         }
-        var capacity = entry.field("capacity")?.numberMap ?? [:]
+        var capacity = fields.capacity?.numberMap ?? [:]
         if capacity["gpus"] == nil, let gpu { capacity["gpus"] = Double(gpu.count) }
-        let drives = (entry.field("drives")?.elements ?? []).map {
+        let drives = (fields.drives?.elements ?? []).map {
             Drive(id: $0.field("id")?.text ?? "", media: Media(rawValue: $0.field("media")?.text ?? "") ?? .nvme,
                   capacityTiB: $0.field("capacityTiB")?.number ?? 0, selfEncrypting: $0.field("selfEncrypting")?.boolean ?? false)
         }
-        let powerEntry = entry.field("power")
-        let power = PowerRating(idleW: powerEntry?.field("idleW")?.number ?? 0, maxW: powerEntry?.field("maxW")?.number ?? 0)
+        let power = PowerRating(idleW: fields.power?.field("idleW")?.number ?? 0, maxW: fields.power?.field("maxW")?.number ?? 0)
         return ObservedNode(
             name: name, site: site, labels: labels, gpu: gpu, capacity: capacity, drives: drives, power: power,
-            health: Health(rawValue: entry.field("health")?.text ?? "") ?? .healthy,
-            powerState: PowerState(rawValue: entry.field("powerState")?.text ?? "") ?? .on,
+            health: Health(rawValue: fields.health?.text ?? "") ?? .healthy,
+            powerState: PowerState(rawValue: fields.powerState?.text ?? "") ?? .on,
             source: location(entry, file))
+    }
+}
+
+/// The fields of an inventory entry `makeNode` reads, found in one walk over the entry's pairs
+/// instead of one scan per field (decision 441). As ``YAMLNode/field(_:)``: a null value is
+/// absent; keys are unique (the composer keeps the first of a repeated key).
+private struct NodeFields {
+    var labels: YAMLNode?
+    var gpus: YAMLNode?
+    var capacity: YAMLNode?
+    var drives: YAMLNode?
+    var power: YAMLNode?
+    var health: YAMLNode?
+    var powerState: YAMLNode?
+
+    init(_ entry: YAMLNode) {
+        guard case .mapping(let mapping) = entry else { return }
+        for (key, value) in mapping.pairs {
+            if case .scalar(let scalar) = value, scalar.isNull { continue }
+            switch key.text {
+            case "labels": labels = value
+            case "gpus": gpus = value
+            case "capacity": capacity = value
+            case "drives": drives = value
+            case "power": power = value
+            case "health": health = value
+            case "powerState": powerState = value
+            default: break
+            }
+        }
     }
 }
 
